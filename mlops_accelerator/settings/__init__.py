@@ -1,0 +1,73 @@
+"""Settings schemas, one module per stage, and the one validation entry point.
+
+Every door (CLI, widgets, REST, notebooks) calls `validate_settings`, so a value is
+judged by the same rules, with the same message, wherever it is entered.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import FieldError
+from .base import StageSettings
+
+# stage slug -> module in this package defining `Settings`
+STAGE_MODULES: dict[str, str] = {
+    "foundations": "foundations",
+    "design": "design",
+    "deploy": "deploy",
+    "data": "data",
+    "models": "models",
+    "monitor": "monitor",
+    "migrate": "migrate",
+}
+
+_cache: dict[str, type[StageSettings]] = {}
+
+
+def schema_for(stage: str) -> type[StageSettings]:
+    """The settings model of a stage, by slug (imported on first use)."""
+    if stage not in _cache:
+        module = importlib.import_module(f"{__name__}.{STAGE_MODULES[stage]}")
+        _cache[stage] = module.Settings
+    return _cache[stage]
+
+
+def _from_pydantic(exc: Any) -> list[FieldError]:
+    errors = []
+    for e in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in e["loc"]) or "(settings)"
+        rule = e["type"]
+        message = e["msg"]
+        if rule == "extra_forbidden":
+            rule, message = "unknown_field", "is not a setting of this stage"
+        elif rule == "literal_error":
+            rule = "choice"
+        errors.append(FieldError(field=loc, rule=rule, value=e.get("input"), message=message))
+    return errors
+
+
+def validate_settings(stage: str, data: dict[str, Any]) -> tuple[StageSettings | None, list[FieldError]]:
+    """Validate a stage's settings; return the model (or None) and every error at once."""
+    from pydantic import ValidationError
+
+    model_cls = schema_for(stage)
+    try:
+        model = model_cls.model_validate(data)
+    except ValidationError as exc:
+        return None, _from_pydantic(exc)
+    errors = list(model.cross_field_errors())
+    return (None if errors else model), errors
+
+
+def default_settings(stage: str) -> dict[str, Any]:
+    """The stage's defaults, as plain JSON-able data."""
+    return schema_for(stage)().model_dump(mode="json")
+
+
+def json_schema(stage: str) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a stage's settings, with wizard metadata."""
+    schema = schema_for(stage).model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
