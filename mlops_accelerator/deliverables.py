@@ -1,0 +1,163 @@
+"""Deliverable status, derived from the ledger; running checks; recording sign-offs.
+
+Nothing here stores status: an item is done when its latest automatic check passed
+(auto items) and someone allowed to sign has signed it (sign-off items). Both facts
+are ledger events, so the history of every completion is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+from .workspace import STAGE_SLUGS, Project
+
+STATES = ("done", "failed", "awaiting_signoff", "todo", "not_applicable")
+
+
+@dataclass
+class ItemStatus:
+    id: str
+    stage: int
+    text: str
+    verification: str
+    state: str
+    reason: str
+    check: dict[str, Any] | None = None  # latest check_run event
+    signoffs: list[dict[str, Any]] = field(default_factory=list)
+    signoff_roles: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "stage": self.stage, "text": self.text,
+            "verification": self.verification, "state": self.state, "reason": self.reason,
+            "signoff_roles": list(self.signoff_roles),
+            "check": None if self.check is None else {
+                k: self.check.get(k) for k in ("passed", "reason", "evidence", "ts")},
+            "signoffs": [{k: s.get(k) for k in ("by", "role", "comment", "ts")} for s in self.signoffs],
+        }
+
+
+def _condition_holds(condition: Any, effective: dict[str, dict[str, Any]]) -> bool:
+    """An item with a condition (e.g. labeling only when required) applies only when it holds."""
+    if condition is None:
+        return True
+    return effective[condition.stage].get(condition.setting) == condition.equals
+
+
+def latest_evidence(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Stage slug -> evidence of its latest successful run.
+
+    A `run_finished` event carries {"stages": {slug: {"status": ..., "evidence": {...}}}}.
+    """
+    evidence: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] == "run_finished":
+            for slug, outcome in (event.get("stages") or {}).items():
+                if outcome.get("status") == "succeeded":
+                    evidence[slug] = outcome.get("evidence") or {}
+    return evidence
+
+
+def statuses(project: Project) -> list[ItemStatus]:
+    """Every checklist item with its state, in catalogue order."""
+    from .catalogue import load_catalogue
+
+    doc = project.read_document()
+    effective = {slug: project.effective_settings(slug, doc) for slug in STAGE_SLUGS}
+    checks: dict[str, dict[str, Any]] = {}
+    signoffs: dict[str, list[dict[str, Any]]] = {}
+    for event in project.events():
+        if event["type"] == "check_run":
+            checks[event["item"]] = event
+        elif event["type"] == "signoff":
+            signoffs.setdefault(event["item"], []).append(event)
+
+    out = []
+    for item in load_catalogue().deliverables:
+        check = checks.get(item.id) if item.is_auto else None
+        signed = signoffs.get(item.id, [])
+        if not _condition_holds(item.condition, effective):
+            c = item.condition
+            state, reason = "not_applicable", f"applies only when {c.stage}.{c.setting} is {c.equals}"
+        elif item.is_auto and check is not None and not check["passed"]:
+            state, reason = "failed", check["reason"]
+        elif item.is_auto and check is None:
+            state, reason = "todo", "automatic check not run yet ('mlops-accelerator check')"
+        elif item.needs_signoff and not signed:
+            state = "awaiting_signoff" if item.is_auto else "todo"
+            allowed = ", ".join(item.signoff_roles)
+            reason = (f"{'check passed; ' if item.is_auto else ''}needs a sign-off by one of: {allowed}")
+        else:
+            state = "done"
+            parts = []
+            if check is not None:
+                parts.append(check["reason"])
+            if signed:
+                s = signed[-1]
+                parts.append(f"signed off by {s['by']} ({s['role']}) on {s['ts'][:10]}")
+            reason = "; ".join(parts)
+        out.append(ItemStatus(item.id, item.stage, item.text, item.verification, state, reason,
+                              check, signed, tuple(item.signoff_roles)))
+    return out
+
+
+def check_context(project: Project):
+    from .checks import CheckContext
+
+    doc = project.read_document()
+    settings = {slug: project.settings_or_errors(slug, doc)[0] for slug in STAGE_SLUGS}
+    return CheckContext(settings=settings, evidence=latest_evidence(project.events()),
+                        project_dir=project.root)
+
+
+def run_checks(project: Project, stage_numbers: Iterable[int] | None = None) -> list[tuple[Any, Any]]:
+    """Run the automatic checks of the given stages (all by default) and record the results."""
+    from . import ledger
+    from .catalogue import load_catalogue
+    from .checks import run_check
+    from .fsutil import project_lock
+
+    wanted = set(stage_numbers) if stage_numbers else None
+    ctx = check_context(project)
+    results = []
+    for item in load_catalogue().deliverables:
+        if item.is_auto and (wanted is None or item.stage in wanted):
+            results.append((item, run_check(item.id, ctx)))
+    with project_lock(project.lock_path):
+        for item, result in results:
+            ledger.append(project.ledger_path, ledger.new_event(
+                "check_run", item=item.id, stage=STAGE_SLUGS[item.stage - 1], **result.to_dict()))
+    return results
+
+
+def resolve_role(role: str) -> str:
+    """Accept a role id ('team_lead'), its name ('Team Lead') or an alias."""
+    from .roles import ROLES
+
+    wanted = role.strip().lower().replace("-", " ").replace("_", " ")
+    for r in ROLES:
+        names = {r.id.replace("_", " "), r.name.lower(), *(a.lower() for a in r.aliases)}
+        if wanted in names:
+            return r.id
+    raise UsageError(f"unknown role {role!r}; roles: {', '.join(r.id for r in ROLES)}")
+
+
+def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = "") -> dict[str, Any]:
+    """Record a sign-off; refused (nothing written) if the role may not sign this item."""
+    from .catalogue import load_catalogue
+
+    item = load_catalogue().deliverable(item_id)
+    role_id = resolve_role(role)
+    if not by.strip():
+        raise UsageError("--by must name the person signing off")
+    if not item.needs_signoff:
+        raise UsageError(f"{item.id} is proven by its automatic check and takes no sign-off; "
+                         "run 'mlops-accelerator check'")
+    if role_id not in item.signoff_roles:
+        raise UsageError(f"{item.id} may be signed off only by: {', '.join(item.signoff_roles)} "
+                         f"(rule: signoff_role; got role {role_id!r})")
+    return project.record("signoff", item=item.id, stage=STAGE_SLUGS[item.stage - 1],
+                          by=by.strip(), role=role_id, comment=comment, actor=by.strip())

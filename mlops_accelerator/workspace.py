@@ -1,0 +1,394 @@
+"""The project workspace: a human-readable project file plus an append-only ledger.
+
+Layout of a project folder:
+    mlops-accelerator.yaml      every stage's settings (only answers that differ from defaults);
+                                comments a person adds survive rewrites
+    .mlops-accelerator/
+        ledger.jsonl            append-only events (see ledger.py)
+        lock                    cross-process writer lock
+        runs/<run-id>/          executed notebooks and artifacts of each run
+
+Every write holds the lock, re-reads the file, validates, then replaces the file
+atomically and appends the ledger event, so the CLI, a Jupyter server and Voila kernels
+can save at once without losing anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import ledger
+from .errors import FieldError, InvalidSettings, ProjectFileError, UsageError
+from .fsutil import atomic_write_text, project_lock
+
+PROJECT_FILE = "mlops-accelerator.yaml"
+STATE_DIR = ".mlops-accelerator"
+SCHEMA_VERSION = 1
+STAGE_SLUGS = ("foundations", "design", "deploy", "data", "models", "monitor", "migrate")
+
+HEADER = """\
+# MLOps Accelerator project file.
+# Edit it by hand, with the wizards, or with `mlops-accelerator settings set`.
+# Only answers that differ from the defaults are stored; `mlops-accelerator settings show STAGE`
+# prints every setting. Comments you add here are kept when the accelerator rewrites the file.
+"""
+
+
+class SettingsConflict(UsageError):
+    """The stage's settings changed since the caller loaded them (another tab, the CLI)."""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    stage: str
+    changes: list[dict[str, Any]]  # [{"field": "a.b", "old": ..., "new": ...}]
+    revision: str
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip: keeps comments and key order
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 100
+    return y
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers -> plain dicts and lists."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _merge_into(target: Any, new: dict[str, Any]) -> None:
+    """Update a round-trip mapping in place so untouched keys keep their comments."""
+    for key in [k for k in target if k not in new]:
+        del target[key]
+    for key, value in new.items():
+        if key in target and isinstance(target[key], dict) and isinstance(value, dict):
+            _merge_into(target[key], value)
+        elif key not in target or _plain(target[key]) != value:
+            target[key] = value
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": [1]}} -> {"a.b.0": 1}; empty containers stay as leaves."""
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(data, list) and data:
+        out = {}
+        for i, v in enumerate(data):
+            out.update(flatten(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: data} if prefix else {}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    a, b = flatten(old), flatten(new)
+    return [{"field": k, "old": a.get(k), "new": b.get(k)}
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def revision_of(saved: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(saved, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _deep_merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _deep_merge(base.get(k), v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+class Project:
+    """A project workspace folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.path = self.root / PROJECT_FILE
+        self.state_dir = self.root / STATE_DIR
+        self.ledger_path = self.state_dir / "ledger.jsonl"
+        self.lock_path = self.state_dir / "lock"
+        self.runs_dir = self.state_dir / "runs"
+
+    # -- finding and creating -------------------------------------------------
+
+    @classmethod
+    def find(cls, start: Path | str | None = None) -> Project:
+        """The project at `start` or in its nearest parent holding a project file."""
+        here = Path(start or ".").resolve()
+        for folder in (here, *here.parents):
+            if (folder / PROJECT_FILE).is_file():
+                return cls(folder)
+        raise UsageError(f"no project here: {here} (nor any parent) has a {PROJECT_FILE}; "
+                         "create one with 'mlops-accelerator init'")
+
+    @classmethod
+    def create(cls, root: Path | str, name: str,
+               settings: dict[str, dict[str, Any]] | None = None) -> Project:
+        """Create a project; refuses to touch a folder that already holds one."""
+        from .naming import PROJECT_SLUG
+
+        problem = PROJECT_SLUG.problem(name)
+        if problem:
+            raise InvalidSettings("project", [FieldError("name", PROJECT_SLUG.id, name, problem)])
+        project = cls(Path(root))
+        if project.path.exists() or project.state_dir.exists():
+            raise UsageError(f"{project.root} already holds a project ({PROJECT_FILE}); "
+                             "nothing was changed")
+        stages: dict[str, dict[str, Any]] = {slug: {} for slug in STAGE_SLUGS}
+        stages["foundations"] = {"project_name": name}
+        for slug, values in (settings or {}).items():
+            stages[slug] = _deep_merge(stages.get(slug, {}), values)
+        # Validate everything before writing anything.
+        sparse = {}
+        for slug, values in stages.items():
+            sparse[slug] = project._validated_sparse(slug, values)
+        project.root.mkdir(parents=True, exist_ok=True)
+        project.state_dir.mkdir()
+        project.runs_dir.mkdir()
+        (project.state_dir / ".gitignore").write_text("lock\n")
+        with project_lock(project.lock_path):
+            doc = {"schema_version": SCHEMA_VERSION,
+                   "project": {"name": name, "created": ledger.now_iso()},
+                   "stages": sparse}
+            project._write_document(_yaml_mapping(doc))
+            ledger.append(project.ledger_path, ledger.new_event("project_created", name=name))
+        return project
+
+    # -- reading --------------------------------------------------------------
+
+    def read_document(self) -> Any:
+        """Parse the project file (round-trip); any problem names the file and line."""
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ProjectFileError(f"{self.path}: project file is missing") from exc
+        try:
+            doc = _yaml().load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ProjectFileError(f"{self.path}{where}: not valid YAML: {exc.problem or exc}. "
+                                   "Fix the file by hand; the accelerator will not overwrite it") from exc
+        except YAMLError as exc:
+            raise ProjectFileError(f"{self.path}: not valid YAML: {exc}") from exc
+        self._check_structure(doc)
+        return doc
+
+    def _check_structure(self, doc: Any) -> None:
+        def fail(msg: str, node: Any = None, key: Any = None) -> None:
+            line = ""
+            try:
+                if node is not None and key is not None:
+                    line = f", line {node.lc.key(key)[0] + 1}"
+            except (AttributeError, KeyError, TypeError):
+                pass
+            raise ProjectFileError(f"{self.path}{line}: {msg}; the accelerator will not overwrite it")
+
+        if not isinstance(doc, dict):
+            fail("expected a mapping with 'schema_version', 'project' and 'stages'")
+        version = doc.get("schema_version")
+        if not isinstance(version, int):
+            fail(f"'schema_version' must be a whole number, got {version!r}", doc, "schema_version")
+        if version > SCHEMA_VERSION:
+            fail(f"schema_version {version} was written by a newer release (this one reads "
+                 f"up to {SCHEMA_VERSION}); upgrade mlops-accelerator", doc, "schema_version")
+        if not isinstance(doc.get("project"), dict) or not doc["project"].get("name"):
+            fail("'project' must be a mapping with a 'name'", doc, "project")
+        stages = doc.get("stages")
+        if not isinstance(stages, dict):
+            fail("'stages' must be a mapping of stage slug to settings", doc, "stages")
+        for slug, values in stages.items():
+            if slug not in STAGE_SLUGS:
+                fail(f"unknown stage {slug!r} under 'stages' (stages: {', '.join(STAGE_SLUGS)})",
+                     stages, slug)
+            if values is not None and not isinstance(values, dict):
+                fail(f"settings of stage {slug!r} must be a mapping", stages, slug)
+
+    @property
+    def name(self) -> str:
+        return str(self.read_document()["project"]["name"])
+
+    def saved_settings(self, stage: str, doc: Any = None) -> dict[str, Any]:
+        """The stage's answers as stored (only those that differ from the defaults)."""
+        doc = doc if doc is not None else self.read_document()
+        return _plain(doc["stages"].get(stage) or {})
+
+    def revision(self, stage: str) -> str:
+        """A short hash of the stage's saved settings: pass it back to detect conflicts."""
+        return revision_of(self.saved_settings(stage))
+
+    def settings_or_errors(self, stage: str, doc: Any = None):
+        from .settings import validate_settings
+
+        return validate_settings(stage, self.saved_settings(stage, doc))
+
+    def settings(self, stage: str, doc: Any = None):
+        """The stage's validated settings model; InvalidSettings if the file breaks a rule."""
+        model, errors = self.settings_or_errors(stage, doc)
+        if errors:
+            raise InvalidSettings(stage, errors)
+        return model
+
+    def effective_settings(self, stage: str, doc: Any = None) -> dict[str, Any]:
+        """Defaults overlaid with the saved answers, as plain data (even when invalid)."""
+        from .settings import default_settings
+
+        model, errors = self.settings_or_errors(stage, doc)
+        if model is not None:
+            return model.model_dump(mode="json")
+        return _deep_merge(default_settings(stage), self.saved_settings(stage, doc))
+
+    def events(self, type_: str | None = None, **match: Any) -> Iterator[dict[str, Any]]:
+        for event in ledger.read(self.ledger_path):
+            if type_ and event["type"] != type_:
+                continue
+            if all(event.get(k) == v for k, v in match.items()):
+                yield event
+
+    # -- writing --------------------------------------------------------------
+
+    def _validated_sparse(self, stage: str, values: dict[str, Any]) -> dict[str, Any]:
+        from .settings import validate_settings
+
+        model, errors = validate_settings(stage, values)
+        if errors:
+            raise InvalidSettings(stage, errors)
+        return model.model_dump(mode="json", exclude_defaults=True)
+
+    def _write_document(self, doc: Any) -> None:
+        """Replace the project file atomically; the caller holds the lock."""
+        # Under the lock no other write is in flight: a temp file is a killed writer's leftover.
+        for stale in self.root.glob(f".{PROJECT_FILE}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        buf = io.StringIO()
+        _yaml().dump(doc, buf)
+        text = buf.getvalue()
+        if not text.startswith("#"):
+            text = HEADER + text
+        atomic_write_text(self.path, text)
+
+    def save_settings(self, stage: str, values: dict[str, Any], *, base_revision: str | None = None,
+                      via: str = "cli") -> SaveResult:
+        """Validate and save a stage's full settings; nothing is written if any rule breaks.
+
+        base_revision: the revision the caller loaded; if the saved settings changed since,
+        SettingsConflict is raised instead of overwriting someone else's change.
+        """
+        return self._update(stage, lambda current: values, base_revision, via)
+
+    def set_values(self, stage: str, assignments: dict[str, Any], *, via: str = "cli") -> SaveResult:
+        """Apply dotted-path assignments (`environments.0.region`) and save, all or nothing.
+
+        Applied to the settings as they are inside the lock, so concurrent `set`s of
+        different keys never undo each other.
+        """
+        def apply(current: dict[str, Any]) -> dict[str, Any]:
+            values = copy.deepcopy(current)
+            errors = []
+            for path, value in assignments.items():
+                problem = _assign(values, path, value)
+                if problem:
+                    errors.append(FieldError(path, "path", value, problem))
+            if errors:
+                raise InvalidSettings(stage, errors)
+            return values
+
+        return self._update(stage, apply, None, via)
+
+    def _update(self, stage: str, make_values: Any, base_revision: str | None, via: str) -> SaveResult:
+        from .settings import STAGE_MODULES
+
+        if stage not in STAGE_MODULES:
+            raise UsageError(f"unknown stage {stage!r}; stages: {', '.join(STAGE_MODULES)}")
+        with project_lock(self.lock_path):
+            doc = self.read_document()
+            old_saved = self.saved_settings(stage, doc)
+            if base_revision is not None and revision_of(old_saved) != base_revision:
+                raise SettingsConflict(
+                    f"the settings of stage '{stage}' were changed by someone else since you "
+                    "loaded them; reload to see their change, then apply yours again")
+            old_effective = self.effective_settings(stage, doc)
+            sparse = self._validated_sparse(stage, make_values(old_effective))
+            if doc["stages"].get(stage) is None:
+                doc["stages"][stage] = {}
+            _merge_into(doc["stages"][stage], sparse)
+            changes = diff(old_effective, self.effective_settings(stage, doc))
+            revision = revision_of(sparse)
+            if old_saved != sparse:
+                self._write_document(doc)
+                ledger.append(self.ledger_path, ledger.new_event(
+                    "settings_saved", stage=stage, via=via, changes=changes, revision=revision))
+        return SaveResult(stage, changes, revision)
+
+    def record(self, type_: str, **payload: Any) -> dict[str, Any]:
+        """Append one event to the ledger (under the project lock)."""
+        event = ledger.new_event(type_, **payload)
+        with project_lock(self.lock_path):
+            ledger.append(self.ledger_path, event)
+        return event
+
+
+def _assign(values: dict[str, Any], path: str, value: Any) -> str | None:
+    """Set `value` at a dotted path; return a problem description or None."""
+    parts = path.split(".")
+    node: Any = values
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        here = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit():
+                return f"'{here}' must be a list index (0, 1, ...)"
+            index = int(part)
+            if index > len(node):
+                name = ".".join(parts[:i])
+                return f"list '{name}' has {len(node)} item(s); use index {len(node)} to append"
+            if index == len(node):
+                node.append(value if last else {})
+            elif last:
+                node[index] = value
+            node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node or node[part] is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            return f"'{'.'.join(parts[:i])}' is a single value, not a record or list"
+    return None
+
+
+def _yaml_mapping(data: dict[str, Any]) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dict):
+            m = CommentedMap()
+            for k, x in v.items():
+                m[k] = conv(x)
+            return m
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return v
+
+    return conv(data)
