@@ -1,0 +1,440 @@
+"""The `mlops-accelerator` command line (contract: docs in README, design in product.md).
+
+Exit codes: 0 success, 1 a run or check failed, 2 bad usage or invalid input (nothing
+written). This module only parses options and prints; the work is in the library.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import AcceleratorError, InvalidSettings, UsageError
+
+
+def _console(stderr: bool = False):
+    import shutil
+
+    from rich.console import Console
+
+    # Logs and pipes get a readable width instead of rich's 80-column fallback.
+    width = max(shutil.get_terminal_size((120, 24)).columns, 100)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def _project(ctx: click.Context):
+    from .workspace import Project
+
+    return Project.find(ctx.obj["project_dir"])
+
+
+def _stage(key: str):
+    from .catalogue import load_catalogue
+
+    return load_catalogue().stage(key)
+
+
+class _Group(click.Group):
+    """Turns library errors into a clear message and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidSettings as exc:
+            err = _console(stderr=True)
+            err.print(f"[bold red]error:[/] {len(exc.errors)} invalid setting(s) in stage "
+                      f"'{exc.stage}'; nothing was written:")
+            for e in exc.errors:
+                err.print(f"  [red]-[/] {exc.stage}.{e.field}: {e.message} [dim]\\[rule: {e.rule}][/] "
+                          f"(got {e.value!r})", markup=True)
+            ctx.exit(exc.exit_code)
+        except AcceleratorError as exc:
+            _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="MLOPS_ACCELERATOR_PROJECT", default=None,
+              help="Project folder (default: the current folder or its nearest parent with a project).")
+@click.version_option(package_name="mlops-accelerator")
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path | None) -> None:
+    """MLOps Accelerator for Azure ML: the seven-stage guided workflow."""
+    ctx.ensure_object(dict)
+    ctx.obj["project_dir"] = project_dir
+
+
+# -- init ----------------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    s = re.sub(r"^[^a-z]+", "", s)
+    return (s or "mlops-project")[:31]
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Project name: a short lowercase slug that prefixes Azure names.")
+@click.option("--sample", is_flag=True, help="Fill in the bundled sample project's answers.")
+@click.pass_context
+def init(ctx: click.Context, directory: Path | None, name: str | None, sample: bool) -> None:
+    """Create a project workspace in DIRECTORY (default: here). Refuses to clobber one."""
+    from .workspace import Project
+
+    root = directory or ctx.obj["project_dir"] or Path(".")
+    settings = None
+    if sample:
+        from .sample import sample_settings
+
+        settings = sample_settings()
+        name = name or settings["foundations"]["project_name"]
+    name = name or _slug(root.resolve().name)
+    if settings and name != settings["foundations"].get("project_name"):
+        settings["foundations"]["project_name"] = name
+    project = Project.create(root, name, settings)
+    out = _console()
+    out.print(f"Created project [bold]{name}[/] in {project.root}")
+    out.print(f"  settings: {project.path.name}   ledger: {project.ledger_path.relative_to(project.root)}")
+    out.print("Next: 'mlops-accelerator status', then answer stage 1: "
+              "'mlops-accelerator settings show foundations'.")
+
+
+# -- status --------------------------------------------------------------------
+
+_STATE_STYLE = {"done": "green", "failed": "red", "awaiting_signoff": "yellow", "todo": "dim",
+                "not_applicable": "dim"}
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--items", is_flag=True, help="List every deliverable with its state.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool, items: bool) -> None:
+    """Stages, deliverables done/total, last runs."""
+    from rich.table import Table
+
+    from .report import status_data
+
+    data = status_data(_project(ctx))
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"Project {data['project']}", title_justify="left")
+    for col in ("#", "Stage", "Deliverables", "Failed", "Sign-off", "Settings", "Last run"):
+        table.add_column(col, no_wrap=col in ("Stage", "Deliverables"))
+    for s in data["stages"]:
+        d = s["deliverables"]
+        bar = _bar(d["done"], d["total"])
+        run = s["last_run"]
+        table.add_row(str(s["number"]), s["title"], f"{bar} {d['done']}/{d['total']}",
+                      str(d["failed"] or ""), str(d["awaiting_signoff"] or ""),
+                      "[green]valid[/]" if s["settings"]["valid"]
+                      else f"[red]{len(s['settings']['errors'])} error(s)[/]",
+                      f"{run['status']} {run['ts'][:16]}" if run else "-")
+    out = _console()
+    out.print(table)
+    if items:
+        for s in data["stages"]:
+            out.print(f"\n[bold]{s['number']}. {s['title']}[/]")
+            for i in s["items"]:
+                style = _STATE_STYLE[i["state"]]
+                out.print(f"  [{style}]{i['state']:<16}[/] {i['id']}  {i['text']}")
+                if i["state"] != "done":
+                    out.print(f"  {'':<16} [dim]{i['reason']}[/]")
+                for so in i["signoffs"]:
+                    out.print(f"  {'':<16} signed off by {so['by']} ({so['role']}) {so['ts'][:16]}")
+    total = sum(s["deliverables"]["total"] for s in data["stages"])
+    done = sum(s["deliverables"]["done"] for s in data["stages"])
+    out.print(f"{done} of {total} deliverables done. Details: 'mlops-accelerator status --items'.")
+
+
+def _bar(done: int, total: int, width: int = 8) -> str:
+    filled = round(width * done / total) if total else width
+    return "[green]" + "█" * filled + "[/][dim]" + "░" * (width - filled) + "[/]"
+
+
+# -- settings ------------------------------------------------------------------
+
+@main.group()
+def settings() -> None:
+    """Show or change a stage's settings."""
+
+
+@settings.command("show")
+@click.argument("stage")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def settings_show(ctx: click.Context, stage: str, as_json: bool) -> None:
+    """Every setting of STAGE (number or slug), defaults included."""
+    st = _stage(stage)
+    project = _project(ctx)
+    values = project.effective_settings(st.slug)
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    buf = StringIO()
+    y = YAML()
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.dump(values, buf)
+    _, errors = project.settings_or_errors(st.slug)
+    out = _console()
+    out.print(f"[bold]# Stage {st.number}: {st.title}[/] ({st.slug})")
+    out.print(buf.getvalue(), markup=False, highlight=False)
+    for e in errors:
+        out.print(f"[red]invalid:[/] {st.slug}.{e}", markup=True)
+
+
+def _parse_value(raw: str) -> Any:
+    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    if raw == "":
+        return ""
+    try:
+        value = YAML(typ="safe").load(raw)
+    except YAMLError:
+        return raw
+    return raw if value is None and raw.strip().lower() not in ("null", "~") else value
+
+
+@settings.command("set")
+@click.argument("stage")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@click.pass_context
+def settings_set(ctx: click.Context, stage: str, assignments: tuple[str, ...]) -> None:
+    """Change settings of STAGE; all are validated together and nothing is written if any fails.
+
+    KEY may be a dotted path into records and lists, e.g. environments.0.region=westeurope;
+    VALUE is read as YAML: 5, true, [dev, prod].
+    """
+    st = _stage(stage)
+    raw: dict[str, str] = {}
+    for a in assignments:
+        key, sep, value = a.partition("=")
+        if not sep or not key:
+            raise UsageError(f"expected KEY=VALUE, got {a!r}")
+        raw[key.strip()] = value
+    parsed = {k: _parse_value(v) for k, v in raw.items()}
+    project = _project(ctx)
+    try:
+        result = project.set_values(st.slug, parsed)
+    except InvalidSettings as exc:
+        # A text field given something YAML reads as a number/date ("1.0"): keep the text.
+        retry = {e.field for e in exc.errors if e.rule == "string_type" and e.field in raw
+                 and not isinstance(parsed[e.field], str)}
+        if not retry:
+            raise
+        parsed.update({k: raw[k] for k in retry})
+        result = project.set_values(st.slug, parsed)
+    out = _console()
+    if not result.changes:
+        out.print("No change: the settings already had these values.")
+    for c in result.changes:
+        out.print(f"  {st.slug}.{c['field']}: {c['old']!r} -> {c['new']!r}", markup=False)
+
+
+# -- validate ------------------------------------------------------------------
+
+@main.command()
+@click.argument("stage", required=False)
+@click.pass_context
+def validate(ctx: click.Context, stage: str | None) -> None:
+    """Validate the saved settings of STAGE (default: all stages); lists every error."""
+    from .catalogue import load_catalogue
+
+    project = _project(ctx)
+    doc = project.read_document()
+    stages = [_stage(stage)] if stage else list(load_catalogue().stages)
+    out = _console()
+    bad = 0
+    for st in stages:
+        _, errors = project.settings_or_errors(st.slug, doc)
+        if errors:
+            bad += len(errors)
+            out.print(f"[red]✗[/] {st.number}. {st.title}: {len(errors)} error(s)")
+            for e in errors:
+                out.print(f"    - {st.slug}.{e}", markup=False)
+        else:
+            out.print(f"[green]✓[/] {st.number}. {st.title}")
+    if bad:
+        ctx.exit(2)
+
+
+# -- check ---------------------------------------------------------------------
+
+@main.command()
+@click.argument("stage", required=False)
+@click.pass_context
+def check(ctx: click.Context, stage: str | None) -> None:
+    """Run the automatic deliverable checks (of STAGE, default all) and record the results."""
+    from .deliverables import run_checks
+
+    project = _project(ctx)
+    numbers = [_stage(stage).number] if stage else None
+    results = run_checks(project, numbers)
+    out = _console()
+    failures = 0
+    for item, result in results:
+        mark = "[green]pass[/]" if result.passed else "[red]fail[/]"
+        failures += not result.passed
+        out.print(f"{mark} {item.id} {item.text}")
+        out.print(f"     [dim]{result.reason}[/]")
+    out.print(f"{len(results) - failures} passed, {failures} failed")
+    if failures:
+        ctx.exit(1)
+
+
+# -- signoff -------------------------------------------------------------------
+
+@main.command()
+@click.argument("item")
+@click.option("--by", required=True, help="Name of the person signing off.")
+@click.option("--role", required=True, help="The role they sign in (id like team_lead, or its name).")
+@click.option("--comment", default="", help="Why, conditions, links to evidence.")
+@click.pass_context
+def signoff(ctx: click.Context, item: str, by: str, role: str, comment: str) -> None:
+    """Sign off checklist ITEM (e.g. S2-04) in a role allowed for it."""
+    from .deliverables import sign_off
+
+    event = sign_off(_project(ctx), item, by, role, comment)
+    _console().print(f"Signed off {event['item']} by {event['by']} ({event['role']}) at {event['ts']}")
+
+
+# -- generate and run -----------------------------------------------------------
+
+def _overrides(params: tuple[str, ...]) -> dict[str, Any]:
+    out = {}
+    for a in params:
+        key, sep, value = a.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-p expects KEY=VALUE, got {a!r}")
+        out[key.strip()] = _parse_value(value)
+    return out
+
+
+def _stage_slugs(stages: tuple[str, ...], all_: bool) -> list[str]:
+    from .catalogue import load_catalogue
+
+    if all_ and stages:
+        raise UsageError("give stages or --all, not both")
+    if all_:
+        return [s.slug for s in load_catalogue().stages if _has_templates(s.slug)]
+    if not stages:
+        raise UsageError("name the stage(s) to run (number or slug), or --all")
+    return [_stage(s).slug for s in stages]
+
+
+def _has_templates(slug: str) -> bool:
+    from .templates import stage_templates
+
+    return bool(stage_templates(slug))
+
+
+@main.command()
+@click.argument("stages", nargs=-1, required=True)
+@click.option("-p", "--parameter", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting for these notebooks (validated like 'settings set').")
+@click.option("--target", type=click.Choice(["local", "azureml"]), default="local", show_default=True)
+@click.option("--force", is_flag=True, help="Replace generated notebooks even if edited since.")
+@click.pass_context
+def generate(ctx: click.Context, stages: tuple[str, ...], params: tuple[str, ...], target: str,
+             force: bool) -> None:
+    """Write STAGES' parameterised notebooks into the project's notebooks/ folder."""
+    from .runner import generate as do_generate
+
+    project = _project(ctx)
+    written = do_generate(project, [_stage(s).slug for s in stages], overrides=_overrides(params),
+                          target=target, force=force)
+    out = _console()
+    for path in written:
+        out.print(f"  wrote {path.relative_to(project.root)}")
+    out.print(f"{len(written)} notebook(s) ready to open and run.")
+
+
+@main.command()
+@click.argument("stages", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every stage that has notebooks, in stage order.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Notebooks run in parallel (worker processes).")
+@click.option("--target", type=click.Choice(["local", "azureml"]), default="local", show_default=True)
+@click.option("-p", "--parameter", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting for this run (validated; not saved).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True,
+              help="Seconds one notebook may run before it is stopped.")
+@click.option("--run-id", hidden=True, help="Use this run id (the wizards and the server pick one).")
+@click.pass_context
+def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, target: str,
+        params: tuple[str, ...], timeout: float, run_id: str | None) -> None:
+    """Execute the notebooks of STAGES (or --all) with papermill into a new run folder."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .runner import run_stages
+
+    project = _project(ctx)
+    slugs = _stage_slugs(stages, all_)
+    out = _console()
+    with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=out, transient=True) as bar:
+        task = bar.add_task("run", total=None)
+
+        def on_result(res, done, total):
+            bar.update(task, completed=done, total=total)
+            mark = {"succeeded": "[green]ok[/]", "failed": "[red]FAILED[/]",
+                    "skipped": "[yellow]skipped[/]"}[res.status]
+            out.print(f"{mark:>8} {res.key} ({res.duration_s:.1f} s)")
+
+        result = run_stages(project, slugs, jobs=jobs, target=target, overrides=_overrides(params),
+                            timeout=timeout, run_id=run_id, on_result=on_result)
+    failed = [r for r in result.notebooks if r.status != "succeeded"]
+    out.print(f"\nRun {result.run_id}: {len(result.notebooks) - len(failed)} of "
+              f"{len(result.notebooks)} notebooks succeeded. Outputs: {result.run_dir}/")
+    for r in failed:
+        e = r.error or {}
+        cell = f"cell {e['cell_index']}: " if e.get("cell_index") is not None else ""
+        out.print(f"  [red]{r.status}[/] {r.key}: {cell}{e.get('ename')}: {e.get('evalue')}", markup=True)
+        if r.output:
+            out.print(f"           partial output kept: {r.output}")
+    from .deliverables import run_checks
+    from .workspace import STAGE_SLUGS
+
+    checks = run_checks(project, [STAGE_SLUGS.index(s) + 1 for s in slugs])
+    passed_n = sum(res.passed for _, res in checks)
+    out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} failed "
+              "('mlops-accelerator status --items' for details)")
+    if failed:
+        ctx.exit(1)
+
+
+# -- report --------------------------------------------------------------------
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (default: deliverables-report.<format> in the project).")
+@click.pass_context
+def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Write the deliverables report with evidence and sign-offs."""
+    from .fsutil import atomic_write_text
+    from .report import render_html, render_markdown, status_data
+
+    project = _project(ctx)
+    data = status_data(project)
+    text = render_html(data) if fmt == "html" else render_markdown(data)
+    target = output or project.root / f"deliverables-report.{fmt}"
+    atomic_write_text(target, text)
+    _console().print(f"Wrote {target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
