@@ -1,0 +1,547 @@
+/**
+ * The "MLOps Accelerator" sidebar: seven stages with progress and role badges, a role filter,
+ * each stage's deliverables, and buttons to open the wizard, run the stage and sign off.
+ *
+ * Plain DOM on a Lumino widget: the whole panel is re-rendered from `status` when it changes.
+ */
+import { showErrorMessage } from '@jupyterlab/apputils';
+import { CommandRegistry } from '@lumino/commands';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import {
+  APIError,
+  IItem,
+  IRunProgress,
+  IStageStatus,
+  IStatus,
+  post,
+  requestAPI
+} from './api';
+import { askSignoff } from './signoff';
+
+const POLL_MS = 4000;
+const RUN_POLL_MS = 1000;
+
+const STATE_LABEL: Record<string, string> = {
+  done: 'done',
+  failed: 'failed',
+  awaiting_signoff: 'awaiting sign-off',
+  todo: 'to do',
+  not_applicable: 'n/a'
+};
+
+type Attrs = Record<string, string | boolean | ((ev: Event) => void) | undefined>;
+
+/** Build an element: h('div', {class: 'x', onclick: fn}, 'text', child, ...). */
+function h(tag: string, attrs: Attrs = {}, ...children: (Node | string | null | false)[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) {
+      continue;
+    }
+    if (typeof value === 'function') {
+      el.addEventListener(key.slice(2), value);
+    } else if (value === true) {
+      el.setAttribute(key, '');
+    } else {
+      el.setAttribute(key, value);
+    }
+  }
+  for (const child of children) {
+    if (child !== null && child !== false) {
+      el.append(child);
+    }
+  }
+  return el;
+}
+
+/** A short badge for a role: its capitals ("DevOps Engineer" -> "DOE", "Data Engineer" -> "DE"). */
+function initials(name: string): string {
+  return (name.match(/[A-Z]/g) ?? [name[0]]).join('').slice(0, 3);
+}
+
+export class AcceleratorPanel extends Widget {
+  constructor(private readonly commands: CommandRegistry) {
+    super();
+    this.id = 'mlops-accelerator-panel';
+    this.addClass('jp-MLOpsAccelerator');
+    this.title.caption = 'MLOps Accelerator';
+    this.node.tabIndex = 0;
+    this.renderMessage('Loading…');
+  }
+
+  /** Fetch the status and re-render if anything changed. */
+  async refresh(): Promise<void> {
+    try {
+      const status = await requestAPI<IStatus>('status');
+      const signature = JSON.stringify(status);
+      if (signature !== this._signature || this._noProject) {
+        this._signature = signature;
+        this._noProject = false;
+        this.status = status;
+        this.render();
+      }
+    } catch (error) {
+      if (error instanceof APIError && error.code === 'no_project') {
+        if (!this._noProject) {
+          this._noProject = true;
+          this._signature = '';
+          this.status = null;
+          this.renderCreate();
+        }
+      } else {
+        this._signature = '';
+        this.renderMessage(`Cannot load the project status: ${(error as Error).message}`, true);
+      }
+    }
+  }
+
+  /** Open the wizard notebook of a stage (copied into the project on first use). */
+  async openWizard(stage: number | string, voila = false): Promise<void> {
+    try {
+      const answer = await post<{ path: string; voila_url: string | null }>(
+        `stages/${stage}/wizard`,
+        {}
+      );
+      if (voila && answer.voila_url) {
+        window.open(answer.voila_url, '_blank', 'noopener');
+      } else {
+        await this.commands.execute('docmanager:open', { path: answer.path });
+      }
+    } catch (error) {
+      void showErrorMessage('Cannot open the wizard', (error as Error).message);
+    }
+  }
+
+  /** Start a background run of a stage and follow its progress in the panel. */
+  async runStage(slug: string): Promise<void> {
+    try {
+      const { run_id } = await post<{ run_id: string }>('runs', { stages: [slug] });
+      this.runs.set(slug, {
+        run_id,
+        state: 'queued',
+        total: null,
+        finished: 0,
+        notebooks: [],
+        run_dir: null,
+        outputs: [],
+        log_tail: ''
+      });
+      this.expanded.add(slug);
+      this.render();
+      void this.followRun(slug, run_id);
+    } catch (error) {
+      void showErrorMessage('Cannot start the run', (error as Error).message);
+    }
+  }
+
+  async checkStage(slug: string): Promise<void> {
+    try {
+      await post('checks', { stage: slug });
+      await this.refresh();
+    } catch (error) {
+      void showErrorMessage('Checks failed to run', (error as Error).message);
+    }
+  }
+
+  async signOff(item: IItem): Promise<void> {
+    if (!this.status) {
+      return;
+    }
+    const value = await askSignoff(item, this.status.roles, this.status.user);
+    if (!value) {
+      return;
+    }
+    try {
+      await post('signoffs', { item: item.id, ...value });
+      await this.refresh();
+    } catch (error) {
+      const e = error as APIError;
+      const details = (e.errors ?? []).map(f => `${f.field}: ${f.message}`).join('\n');
+      void showErrorMessage('Sign-off refused', details ? `${e.message}\n${details}` : e.message);
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    void this.refresh();
+    this.startPolling();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    this.startPolling();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    window.clearInterval(this._poll);
+    this._poll = 0;
+  }
+
+  private startPolling(): void {
+    if (!this._poll) {
+      // Another tab, the CLI or a wizard kernel may change the project: poll while visible.
+      this._poll = window.setInterval(() => {
+        if (this.isVisible && document.visibilityState === 'visible') {
+          void this.refresh();
+        }
+      }, POLL_MS);
+    }
+  }
+
+  private async followRun(slug: string, runId: string): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      await new Promise(resolve => setTimeout(resolve, RUN_POLL_MS));
+      let progress: IRunProgress;
+      try {
+        progress = await requestAPI<IRunProgress>(`runs/${runId}`);
+        failures = 0;
+      } catch (error) {
+        if (++failures >= 30) {
+          void showErrorMessage('Lost track of the run', (error as Error).message);
+          return;
+        }
+        continue;
+      }
+      this.runs.set(slug, progress);
+      this.render();
+      if (progress.state === 'succeeded' || progress.state === 'failed') {
+        await this.refresh();
+        return;
+      }
+    }
+  }
+
+  // -- rendering ----------------------------------------------------------------------------
+
+  private replace(...children: HTMLElement[]): void {
+    const top = this.node.scrollTop;
+    this.node.replaceChildren(...children);
+    this.node.scrollTop = top;
+  }
+
+  private header(subtitle: string): HTMLElement {
+    return h(
+      'header',
+      { class: 'jp-MLOpsAccelerator-header' },
+      h('h2', {}, 'MLOps Accelerator'),
+      h('div', { class: 'jp-MLOpsAccelerator-project' }, subtitle)
+    );
+  }
+
+  private renderMessage(text: string, isError = false): void {
+    this.replace(
+      this.header(''),
+      h('p', { class: `jp-MLOpsAccelerator-message${isError ? ' jp-mod-error' : ''}` }, text)
+    );
+  }
+
+  private renderCreate(): void {
+    const input = h('input', {
+      class: 'jp-mod-styled',
+      name: 'project-name',
+      placeholder: 'project-name',
+      value: 'my-mlops-project',
+      'aria-label': 'Project name'
+    }) as HTMLInputElement;
+    const errors = h('ul', { class: 'jp-MLOpsAccelerator-errors' });
+    const create = async () => {
+      errors.replaceChildren();
+      try {
+        await post('project', { name: input.value });
+        await this.refresh();
+      } catch (error) {
+        const e = error as APIError;
+        const lines = e.errors?.length ? e.errors.map(f => `${f.field}: ${f.message}`) : [e.message];
+        errors.replaceChildren(...lines.map(l => h('li', {}, l)));
+      }
+    };
+    this.replace(
+      this.header('No project in this folder'),
+      h(
+        'div',
+        { class: 'jp-MLOpsAccelerator-create' },
+        h(
+          'p',
+          {},
+          'This Jupyter folder holds no MLOps Accelerator project yet. Create one to ' +
+            'follow the seven stages, record settings and track deliverables.'
+        ),
+        h('label', {}, h('span', {}, 'Project name (lowercase, hyphens)'), input),
+        h(
+          'button',
+          { class: 'jp-Button jp-mod-styled jp-mod-accept', 'data-action': 'create', onclick: create },
+          'Create project'
+        ),
+        errors
+      )
+    );
+  }
+
+  private render(): void {
+    const status = this.status;
+    if (!status) {
+      return;
+    }
+    const roleNames = new Map(status.roles.map(r => [r.id, r.name]));
+    const used = new Set(status.stages.flatMap(s => s.roles));
+    const filter = h(
+      'select',
+      {
+        class: 'jp-mod-styled jp-MLOpsAccelerator-roleFilter',
+        'aria-label': 'Filter stages by role',
+        onchange: (ev: Event) => {
+          this.role = (ev.target as HTMLSelectElement).value;
+          this.render();
+        }
+      },
+      h('option', { value: '' }, 'All roles'),
+      ...status.roles
+        .filter(r => used.has(r.id))
+        .map(r => h('option', { value: r.id, selected: r.id === this.role }, r.name))
+    );
+    const stages = status.stages.filter(s => !this.role || s.roles.includes(this.role));
+    const done = status.stages.reduce((n, s) => n + s.deliverables.done, 0);
+    const total = status.stages.reduce((n, s) => n + s.deliverables.total, 0);
+    this.replace(
+      this.header(`${status.project} · ${done}/${total} deliverables done`),
+      h(
+        'div',
+        { class: 'jp-MLOpsAccelerator-toolbar' },
+        h('label', {}, h('span', {}, 'Role'), filter),
+        h(
+          'button',
+          {
+            class: 'jp-Button jp-mod-minimal jp-MLOpsAccelerator-refresh',
+            title: 'Refresh',
+            onclick: () => void this.refresh()
+          },
+          '↻'
+        )
+      ),
+      h(
+        'ol',
+        { class: 'jp-MLOpsAccelerator-stages' },
+        ...stages.map(s => this.renderStage(s, roleNames))
+      )
+    );
+  }
+
+  private renderStage(stage: IStageStatus, roleNames: Map<string, string>): HTMLElement {
+    const d = stage.deliverables;
+    const pct = d.total ? Math.round((100 * d.done) / d.total) : 100;
+    const open = this.expanded.has(stage.slug);
+    const toggle = () => {
+      if (open) {
+        this.expanded.delete(stage.slug);
+      } else {
+        this.expanded.add(stage.slug);
+      }
+      this.render();
+    };
+    const everyone = stage.roles.length >= roleNames.size;
+    const badges = everyone
+      ? [
+          h(
+            'span',
+            {
+              class: `jp-MLOpsAccelerator-role${this.role ? ' jp-mod-active' : ''}`,
+              title: 'Every role takes part in this stage',
+              'data-role': 'everyone'
+            },
+            'Everyone'
+          )
+        ]
+      : stage.roles.map(id =>
+      h(
+        'span',
+        {
+          class: `jp-MLOpsAccelerator-role${id === this.role ? ' jp-mod-active' : ''}`,
+          title: roleNames.get(id) ?? id,
+          'data-role': id
+        },
+        initials(roleNames.get(id) ?? id)
+      )
+    );
+    return h(
+      'li',
+      { class: `jp-MLOpsAccelerator-stage${open ? ' jp-mod-expanded' : ''}`, 'data-stage': String(stage.number) },
+      h(
+        'button',
+        { class: 'jp-MLOpsAccelerator-stageHead', 'aria-expanded': String(open), onclick: toggle },
+        h('span', { class: 'jp-MLOpsAccelerator-number' }, String(stage.number)),
+        h('span', { class: 'jp-MLOpsAccelerator-title' }, stage.title),
+        h('span', { class: 'jp-MLOpsAccelerator-count' }, `${d.done}/${d.total}`)
+      ),
+      h(
+        'div',
+        {
+          class: 'jp-MLOpsAccelerator-progress',
+          role: 'progressbar',
+          'aria-valuenow': String(pct),
+          'aria-valuemin': '0',
+          'aria-valuemax': '100',
+          title: `${d.done} of ${d.total} deliverables done` +
+            (d.failed ? `, ${d.failed} failed` : '') +
+            (d.awaiting_signoff ? `, ${d.awaiting_signoff} awaiting sign-off` : '')
+        },
+        h('div', { class: 'jp-MLOpsAccelerator-bar', style: `width: ${pct}%` })
+      ),
+      h('div', { class: 'jp-MLOpsAccelerator-roles' }, ...badges),
+      open ? this.renderBody(stage) : null
+    );
+  }
+
+  private renderBody(stage: IStageStatus): HTMLElement {
+    const button = (label: string, action: string, onclick: () => void, extra = '') =>
+      h('button', { class: `jp-Button jp-mod-styled ${extra}`, 'data-action': action, onclick }, label);
+    const run = this.runs.get(stage.slug);
+    const running = run && (run.state === 'queued' || run.state === 'running');
+    const actions = h(
+      'div',
+      { class: 'jp-MLOpsAccelerator-actions' },
+      button('Open wizard', 'wizard', () => void this.openWizard(stage.number), 'jp-mod-accept'),
+      this.status?.voila ? button('Voila preview', 'voila', () => void this.openWizard(stage.number, true)) : null,
+      button(running ? 'Running…' : 'Run stage', 'run', () => void this.runStage(stage.slug)),
+      button('Check', 'check', () => void this.checkStage(stage.slug))
+    );
+    if (running) {
+      actions.querySelector('[data-action="run"]')?.setAttribute('disabled', '');
+    }
+    const settings = stage.settings.valid
+      ? null
+      : h(
+          'div',
+          { class: 'jp-MLOpsAccelerator-invalid' },
+          `${stage.settings.errors.length} invalid setting(s): ` +
+            stage.settings.errors.map(e => `${e.field}: ${e.message}`).join('; ')
+        );
+    const last = stage.last_run && !run
+      ? h(
+          'div',
+          { class: 'jp-MLOpsAccelerator-lastRun' },
+          `Last run ${stage.last_run.ts.slice(0, 16).replace('T', ' ')}: ${stage.last_run.status} `,
+          stage.last_run.run_dir ? this.link('open folder', stage.last_run.run_dir, 'filebrowser:go-to-path') : null
+        )
+      : null;
+    return h(
+      'div',
+      { class: 'jp-MLOpsAccelerator-body' },
+      actions,
+      settings,
+      run ? this.renderRun(run) : last,
+      h('ul', { class: 'jp-MLOpsAccelerator-items' }, ...stage.items.map(i => this.renderItem(i)))
+    );
+  }
+
+  private link(label: string, path: string, command = 'docmanager:open'): HTMLElement {
+    return h(
+      'a',
+      {
+        href: '#',
+        class: 'jp-MLOpsAccelerator-link',
+        'data-path': path,
+        title: path,
+        onclick: (ev: Event) => {
+          ev.preventDefault();
+          void this.commands.execute(command, { path });
+        }
+      },
+      label
+    );
+  }
+
+  private renderRun(run: IRunProgress): HTMLElement {
+    const total = run.total ?? 0;
+    const pct = total ? Math.round((100 * run.finished) / total) : 0;
+    const label =
+      run.state === 'succeeded'
+        ? `Run ${run.run_id} succeeded: ${run.finished} notebook(s)`
+        : run.state === 'failed'
+          ? `Run ${run.run_id} failed`
+          : `Running ${run.finished}/${total || '?'} notebook(s)…`;
+    const notebooks = run.outputs.filter(p => p.endsWith('.ipynb'));
+    const others = run.outputs.filter(p => !p.endsWith('.ipynb'));
+    const failed = run.notebooks.filter(n => n.error);
+    return h(
+      'div',
+      { class: `jp-MLOpsAccelerator-run jp-mod-${run.state}`, 'data-run': run.run_id, 'data-state': run.state },
+      h('div', { class: 'jp-MLOpsAccelerator-runLabel' }, label),
+      run.state === 'queued' || run.state === 'running'
+        ? h(
+            'div',
+            { class: 'jp-MLOpsAccelerator-progress jp-mod-run', role: 'progressbar', 'aria-valuenow': String(pct) },
+            h('div', { class: 'jp-MLOpsAccelerator-bar', style: `width: ${Math.max(pct, 4)}%` })
+          )
+        : null,
+      ...failed.map(n => h('div', { class: 'jp-MLOpsAccelerator-runError' }, `${n.notebook}: ${n.error}`)),
+      run.state === 'failed' && !failed.length && run.log_tail
+        ? h('pre', { class: 'jp-MLOpsAccelerator-log' }, run.log_tail.slice(-600))
+        : null,
+      notebooks.length || others.length
+        ? h(
+            'ul',
+            { class: 'jp-MLOpsAccelerator-outputs' },
+            ...[...notebooks, ...others.slice(0, 8)].map(p =>
+              h('li', {}, this.link(p.split('/').slice(-1)[0], p))
+            )
+          )
+        : null,
+      run.run_dir && (run.state === 'succeeded' || run.state === 'failed')
+        ? this.link('Show run folder', run.run_dir, 'filebrowser:go-to-path')
+        : null
+    );
+  }
+
+  private renderItem(item: IItem): HTMLElement {
+    const signed = item.signoffs.map(s =>
+      h(
+        'div',
+        { class: 'jp-MLOpsAccelerator-signed' },
+        `✔ signed by ${s.by} (${s.role}) on ${s.ts.slice(0, 10)}${s.comment ? `: ${s.comment}` : ''}`
+      )
+    );
+    const check = item.check
+      ? h(
+          'div',
+          { class: `jp-MLOpsAccelerator-check ${item.check.passed ? 'jp-mod-pass' : 'jp-mod-fail'}` },
+          `${item.check.passed ? 'check passed' : 'check failed'}: ${item.check.reason}`
+        )
+      : null;
+    const canSign =
+      item.signoff_roles.length > 0 && item.state !== 'not_applicable' && item.signoffs.length === 0;
+    return h(
+      'li',
+      { class: `jp-MLOpsAccelerator-item jp-mod-${item.state}`, 'data-item': item.id, title: item.reason },
+      h(
+        'div',
+        { class: 'jp-MLOpsAccelerator-itemHead' },
+        h('span', { class: `jp-MLOpsAccelerator-state jp-mod-${item.state}` }, STATE_LABEL[item.state] ?? item.state),
+        h('span', { class: 'jp-MLOpsAccelerator-itemId' }, item.id),
+        canSign
+          ? h(
+              'button',
+              {
+                class: 'jp-Button jp-mod-minimal jp-MLOpsAccelerator-signButton',
+                'data-action': 'signoff',
+                title: `Sign off (${item.signoff_roles.join(', ')})`,
+                onclick: () => void this.signOff(item)
+              },
+              'Sign off'
+            )
+          : null
+      ),
+      h('div', { class: 'jp-MLOpsAccelerator-itemText' }, item.text),
+      check ?? (item.state !== 'done' ? h('div', { class: 'jp-MLOpsAccelerator-reason' }, item.reason) : null),
+      ...signed
+    );
+  }
+
+  status: IStatus | null = null;
+  role = '';
+  readonly expanded = new Set<string>();
+  readonly runs = new Map<string, IRunProgress>();
+  private _signature = '';
+  private _noProject = false;
+  private _poll = 0;
+}

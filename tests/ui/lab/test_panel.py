@@ -1,0 +1,203 @@
+"""The MLOps Accelerator sidebar in a real JupyterLab, in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+PANEL = "#mlops-accelerator-panel"
+STAGE = f"{PANEL} .jp-MLOpsAccelerator-stage"
+
+
+def expand(page, number: int):
+    stage = page.locator(f'{STAGE}[data-stage="{number}"]')
+    if "jp-mod-expanded" not in (stage.get_attribute("class") or ""):
+        stage.locator(".jp-MLOpsAccelerator-stageHead").click()
+    expect(stage.locator(".jp-MLOpsAccelerator-body")).to_be_visible()
+    return stage
+
+
+def set_theme(page, theme: str):
+    page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+    light = "true" if theme == "JupyterLab Light" else "false"
+    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'", timeout=20_000)
+    page.wait_for_timeout(500)
+
+
+def test_sidebar_lists_seven_stages(page, lab):
+    stages = page.locator(STAGE)
+    expect(stages).to_have_count(7)
+    titles = stages.locator(".jp-MLOpsAccelerator-title").all_inner_texts()
+    code, status = lab.api("GET", "status")
+    assert code == 200
+    assert titles == [s["title"] for s in status["stages"]]
+    expect(page.locator(f"{STAGE} .jp-MLOpsAccelerator-progress")).to_have_count(7)
+    assert page.locator(f"{STAGE} .jp-MLOpsAccelerator-role").count() >= 7
+    expect(page.locator(f"{PANEL} .jp-MLOpsAccelerator-project")).to_contain_text("contoso-churn")
+
+
+def test_role_filter_narrows_stages(page, lab):
+    _, status = lab.api("GET", "status")
+    counts = {}
+    for s in status["stages"]:
+        for r in s["roles"]:
+            counts[r] = counts.get(r, 0) + 1
+    role = min(counts, key=counts.get)  # the role in fewest stages
+    assert counts[role] < 7
+    select = page.locator(f"{PANEL} select.jp-MLOpsAccelerator-roleFilter")
+    select.select_option(role)
+    expect(page.locator(STAGE)).to_have_count(counts[role])
+    shown = [int(n) for n in page.locator(STAGE).evaluate_all("els => els.map(e => e.dataset.stage)")]
+    assert shown == [s["number"] for s in status["stages"] if role in s["roles"]]
+    expect(page.locator(f"{STAGE} .jp-MLOpsAccelerator-role.jp-mod-active")).to_have_count(counts[role])
+    select.select_option("")
+    expect(page.locator(STAGE)).to_have_count(7)
+
+
+def test_sign_off_in_the_dialog_shows_in_panel_and_cli(page, lab):
+    _, status = lab.api("GET", "status")
+    item = next(i for s in status["stages"] for i in s["items"]
+                if i["verification"] == "signoff" and i["state"] != "not_applicable" and not i["signoffs"])
+    stage = expand(page, item["stage"])
+    row = stage.locator(f'.jp-MLOpsAccelerator-item[data-item="{item["id"]}"]')
+    row.locator('[data-action="signoff"]').click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_be_visible()
+    # The role list offers exactly the roles allowed to sign this item.
+    options = dialog.locator("select[name=role] option").evaluate_all("os => os.map(o => o.value)")
+    assert options == item["signoff_roles"]
+    dialog.locator("input[name=by]").fill("Grace Hopper")
+    dialog.locator("select[name=role]").select_option(item["signoff_roles"][-1])
+    dialog.locator("textarea[name=comment]").fill("reviewed in the UI test")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+    expect(row.locator(".jp-MLOpsAccelerator-signed")).to_contain_text("signed by Grace Hopper")
+    expect(row).to_have_class(re.compile("jp-mod-done"))
+
+    out = lab.cli("status", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    cli_item = next(i for s in data["stages"] for i in s["items"] if i["id"] == item["id"])
+    assert cli_item["state"] == "done"
+    assert cli_item["signoffs"][-1]["by"] == "Grace Hopper"
+    assert cli_item["signoffs"][-1]["role"] == item["signoff_roles"][-1]
+    assert "Grace Hopper" in lab.cli("status", "--items").stdout
+
+
+def test_panel_follows_changes_made_elsewhere(page, lab):
+    """A sign-off made with the CLI appears without touching the panel (polling)."""
+    _, status = lab.api("GET", "status")
+    item = next(i for s in status["stages"] for i in s["items"]
+                if i["verification"] == "signoff" and i["state"] != "not_applicable" and not i["signoffs"])
+    stage = expand(page, item["stage"])
+    out = lab.cli("signoff", item["id"], "--by", "Alan Turing", "--role", item["signoff_roles"][0])
+    assert out.returncode == 0, out.stderr
+    row = stage.locator(f'.jp-MLOpsAccelerator-item[data-item="{item["id"]}"]')
+    expect(row.locator(".jp-MLOpsAccelerator-signed")).to_contain_text("Alan Turing", timeout=15_000)
+
+
+def test_run_stage_one_shows_progress_then_outputs(page, lab, screenshots):
+    stage = expand(page, 1)
+    stage.locator('[data-action="run"]').click()
+    run = stage.locator(".jp-MLOpsAccelerator-run")
+    expect(run).to_be_visible()
+    # While it runs: a progress bar and a disabled button.
+    assert run.get_attribute("data-state") in ("queued", "running", "succeeded")
+    expect(run).to_have_attribute("data-state", re.compile("^(succeeded|failed)$"), timeout=240_000)
+    assert run.get_attribute("data-state") == "succeeded", run.inner_text()
+    links = run.locator(".jp-MLOpsAccelerator-outputs a")
+    assert links.count() > 0
+    run.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "lab-panel-run.png"))
+    notebook = run.locator('.jp-MLOpsAccelerator-outputs a[data-path$=".ipynb"]').first
+    path = notebook.get_attribute("data-path")
+    assert (lab.root / path).is_file()
+    notebook.click()
+    expect(page.locator(".jp-NotebookPanel").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        path.split("/")[-1][:20])
+
+
+def widen_sidebar(page, width: int = 380):
+    box = page.locator(PANEL).bounding_box()
+    x, y = box["x"] + box["width"] + 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + width, y, steps=5)
+    page.mouse.up()
+
+
+def test_screenshots_light_and_dark(page, lab, screenshots):
+    widen_sidebar(page)
+    expand(page, 3)
+    page.wait_for_timeout(300)
+    try:
+        set_theme(page, "JupyterLab Light")
+        page.screenshot(path=str(screenshots / "lab-panel-light.png"))
+        set_theme(page, "JupyterLab Dark")
+        page.screenshot(path=str(screenshots / "lab-panel-dark.png"))
+        # In the dark theme the panel really is dark (it follows JupyterLab's CSS variables).
+        bg = page.locator(PANEL).evaluate("e => getComputedStyle(e).backgroundColor")
+        r, g, b = (int(x) for x in re.findall(r"\d+", bg)[:3])
+        assert r + g + b < 3 * 100, bg
+    finally:
+        set_theme(page, "JupyterLab Light")
+    assert (screenshots / "lab-panel-light.png").stat().st_size > 10_000
+    assert (screenshots / "lab-panel-dark.png").stat().st_size > 10_000
+
+
+def test_wizard_button_opens_the_trusted_wizard_notebook(page, lab):
+    stage = expand(page, 2)
+    stage.locator('[data-action="wizard"]').click()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    expect(tab).to_contain_text("02-design", timeout=30_000)
+    assert (lab.root / "wizards" / "02-design.ipynb").is_file()
+    # Trusted: JupyterLab shows no "Not Trusted" indicator for it.
+    expect(page.locator(".jp-NotebookPanel:visible .jp-StatusItem-trust, "
+                        ".jp-NotebookPanel:visible [data-icon='ui-components:not-trusted']")).to_have_count(0)
+    _, status = lab.api("GET", "status")
+    if status["voila"]:
+        href = page.evaluate("""async () => {
+            const r = await fetch('/mlops-accelerator/stages/2/wizard', {method: 'POST',
+              headers: {'X-XSRFToken': document.cookie.match(/_xsrf=([^;]+)/)[1]}});
+            return (await r.json()).voila_url; }""")
+        assert href.endswith("/voila/render/wizards/02-design.ipynb")
+        expect(stage.locator('[data-action="voila"]')).to_be_visible()
+
+
+def test_launcher_card_and_palette_commands(page, lab):
+    page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+    card = page.locator(".jp-LauncherCard", has_text="MLOps Accelerator")
+    expect(card).to_be_visible(timeout=15_000)
+    commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
+    assert {"mlops-accelerator:open", "mlops-accelerator:refresh", "mlops-accelerator:open-wizard",
+            "mlops-accelerator:run-stage"} <= set(commands)
+
+
+def test_no_project_offers_create(browser, tmp_path):
+    from conftest import open_lab, start_lab, stop_lab  # noqa: F401 - own rootdir
+
+    lab = start_lab(tmp_path, with_project=False)
+    try:
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url.split("/")[2]
+                   else route.abort())
+        page.goto(f"{lab.url}/lab?token={lab.token}")
+        tab = page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]')
+        tab.wait_for(timeout=60_000)
+        if page.locator(PANEL).is_hidden():
+            tab.click()
+        button = page.locator(f'{PANEL} [data-action="create"]')
+        expect(button).to_be_visible(timeout=30_000)
+        page.locator(f"{PANEL} input[name=project-name]").fill("Bad Name")
+        button.click()
+        expect(page.locator(f"{PANEL} .jp-MLOpsAccelerator-errors li")).to_contain_text("name")
+        page.locator(f"{PANEL} input[name=project-name]").fill("fresh-project")
+        button.click()
+        expect(page.locator(STAGE)).to_have_count(7, timeout=30_000)
+        assert (lab.root / "mlops-accelerator.yaml").is_file()
+        page.close()
+    finally:
+        stop_lab(lab)
