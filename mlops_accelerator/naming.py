@@ -52,7 +52,7 @@ class NamingRule:
             AfterValidator(self.check),
             Field(
                 json_schema_extra={
-                    "pattern": self.pattern,
+                    "pattern": f"^(?:{self.pattern})$",  # JSON Schema patterns search; anchor them
                     "minLength": self.min_len,
                     "maxLength": self.max_len,
                     "x-rule": self.id,

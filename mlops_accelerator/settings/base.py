@@ -116,7 +116,7 @@ def _is_cron(v: str) -> bool:
     if len(parts) != 5:
         return False
     limits = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
-    for part, (lo, hi) in zip(parts, limits):
+    for part, (lo, hi) in zip(parts, limits, strict=True):
         for item in part.split(","):
             base, _, step = item.partition("/")
             if step and not step.isdigit():
