@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SAMPLE ?= sample-project
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install sample test lint clean
+.PHONY: install sample test test-unit test-ui chromium lint bench clean
 
 $(BIN)/mlops-accelerator: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,24 @@ sample: install
 	@echo "Sample project: $(SAMPLE)/  (report: $(SAMPLE)/deliverables-report.html)"
 
 lint: install
-	$(BIN)/ruff check mlops_accelerator tests
+	$(BIN)/ruff check mlops_accelerator tests benchmarks
 
-test: lint
+# Browser tests drive Debian's chromium (Playwright cannot download browsers here).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test-unit: install
 	$(BIN)/pytest -q
+
+test-ui: install chromium
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests/ui/lab
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests/ui/voila
+
+test: lint test-unit test-ui
+
+bench: install
+	$(BIN)/python benchmarks/runner_vs_papermill.py --notebooks 10
+	$(BIN)/python benchmarks/voila_tti.py --runs 5
 
 clean:
 	rm -rf $(VENV) $(SAMPLE) .pytest_cache .ruff_cache

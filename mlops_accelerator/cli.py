@@ -304,7 +304,7 @@ def check(ctx: click.Context, stage: str | None) -> None:
 @click.option("--comment", default="", help="Why, conditions, links to evidence.")
 @click.pass_context
 def signoff(ctx: click.Context, item: str, by: str, role: str, comment: str) -> None:
-    """Sign off checklist ITEM (e.g. S2-04) in a role allowed for it."""
+    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it."""
     from .deliverables import sign_off
 
     event = sign_off(_project(ctx), item, by, role, comment)
@@ -385,7 +385,7 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     slugs = _stage_slugs(stages, all_)
     out = _console()
     with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=out, transient=True) as bar:
+                  console=out, transient=True, disable=not out.is_terminal) as bar:
         task = bar.add_task("run", total=None)
 
         def on_result(res, done, total):
@@ -435,6 +435,10 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
     atomic_write_text(target, text)
     _console().print(f"Wrote {target}")
 
+
+from .serve import serve  # noqa: E402  (light: the Voila app starts only when the command runs)
+
+main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -305,25 +305,10 @@ class SettingsHandler(BaseHandler):
 
 def wizards_source() -> Path | None:
     """The folder of wizard notebooks shipped with the package (or the dev checkout's)."""
-    import mlops_accelerator
+    from .resources import wizards_dir
 
-    candidates: list[Path] = []
-    try:
-        from . import resources  # type: ignore[attr-defined]
-
-        for attr in ("wizards_dir", "WIZARDS_DIR", "wizards"):
-            found = getattr(resources, attr, None)
-            if found is not None:
-                candidates.append(Path(found() if callable(found) else found))
-                break
-    except ImportError:
-        pass
-    pkg = Path(mlops_accelerator.__file__).parent
-    candidates += [pkg / "wizards", pkg.parent / "wizards"]
-    import sys
-
-    candidates.append(Path(sys.prefix) / "share" / "mlops-accelerator" / "wizards")
-    return next((c for c in candidates if c.is_dir()), None)
+    folder = wizards_dir()
+    return folder if folder.is_dir() else None
 
 
 class WizardHandler(BaseHandler):

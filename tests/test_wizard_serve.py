@@ -1,0 +1,63 @@
+"""`mlops-accelerator serve`: Voila on 127.0.0.1, no code shown, no CDN, the wizard notebooks."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from wizard_fixtures import wproject  # noqa: F401
+
+from mlops_accelerator.serve import serve, template_root, voila_command, wizards_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_voila_command(wproject):  # noqa: F811
+    argv, env = voila_command(wproject.root, 8899)
+    assert argv[1:4] == ["-m", "voila", str(wizards_dir())]
+    for flag in ("--no-browser", "--port=8899", "--Voila.ip=127.0.0.1", "--strip_sources=True",
+                 "--template=mlops", "--Voila.port_retries=0"):
+        assert flag in argv
+    assert env["MLOPS_ACCELERATOR_PROJECT"] == str(wproject.root)
+    assert env["JUPYTER_PATH"].split(":")[0] == str(template_root())
+
+
+def test_template_has_no_cdn_assets():
+    tpl = template_root() / "voila" / "templates" / "mlops"
+    text = (tpl / "index.html.j2").read_text()
+    urls = re.findall(r"https?://[^\s\"')]+", text)
+    assert [u for u in urls if "github.com/pallets" not in u] == []
+    assert "fontawesome" not in text and "html_head_js_mermaidjs" in text
+    assert json.loads((tpl / "conf.json").read_text()) == {"base_template": "lab"}
+
+
+def test_wizard_notebooks_are_thin_and_clean():
+    names = sorted(p.name for p in (ROOT / "wizards").glob("*.ipynb"))
+    assert names == ["01-foundations.ipynb", "02-design.ipynb", "03-deploy.ipynb", "04-data.ipynb",
+                     "05-models.ipynb", "06-monitor.ipynb", "07-migrate.ipynb", "home.ipynb"]
+    for name in names:
+        nb = json.loads((ROOT / "wizards" / name).read_text())
+        (cell,) = nb["cells"]
+        assert cell["cell_type"] == "code" and cell["outputs"] == [] and cell["execution_count"] is None
+        assert "from mlops_accelerator.wizard import" in "".join(cell["source"])
+
+
+def test_serve_help_is_fast_and_clean():
+    code = "import sys, mlops_accelerator.serve; print('ipywidgets' in sys.modules, 'voila' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_serve_prints_the_url_and_execs_voila(wproject, monkeypatch):  # noqa: F811
+    import os
+
+    from click.testing import CliRunner
+
+    calls = []
+    monkeypatch.setattr(os, "execve", lambda path, argv, env: calls.append((argv, env)))
+    result = CliRunner().invoke(serve, ["--port", "8898"], obj={"project_dir": wproject.root})
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8898/voila/render/home.ipynb" in result.output
+    ((argv, env),) = calls
+    assert "--port=8898" in argv and env["MLOPS_ACCELERATOR_PROJECT"] == str(wproject.root)

@@ -1,0 +1,71 @@
+"""The same wizard inside a JupyterLab notebook: open it, run it, interact."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+from uihelpers import SHOTS, copy_wizards, free_port, stop, wait_http
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    from mlops_accelerator.workspace import Project
+
+    root = tmp_path_factory.mktemp("lab") / "proj"
+    Project.create(root, "lab-project")
+    copy_wizards(root)
+    settings = tmp_path_factory.mktemp("lab-settings")
+    news = settings / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp_path_factory.mktemp("lab-log") / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+         "--no-browser", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         f"--LabApp.user_settings_dir={settings}", "--ServerApp.port_retries=0"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/api/status?token={token}", proc)
+        yield base, token, root
+    finally:
+        stop(proc)
+        log.close()
+
+
+def test_wizard_runs_in_a_jupyterlab_notebook(page, lab):
+    base, token, root = lab
+    page.goto(f"{base}/lab/tree/02-design.ipynb?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=90_000)
+    page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=90_000)  # kernel ready
+    for _ in range(3):  # run the cell as a person does: click it, Shift+Enter
+        page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_selector(".jp-OutputArea .mlops-app", timeout=30_000)
+            break
+        except Exception:  # noqa: BLE001 - the kernel was still busy starting: try again
+            continue
+    page.wait_for_selector(".jp-OutputArea .mlops-app", timeout=30_000)
+    page.locator(".jp-OutputArea .mlops-next").click()
+    field = page.locator(".jp-OutputArea .mlops-f-storage_account_name")
+    box = field.locator("input")
+    box.fill("Bad_Name")
+    expect(field.locator(".mlops-error")).to_contain_text("rule: azure_storage_account_name")
+    box.fill("stfromlab")
+    field.locator(".mlops-error").wait_for(state="detached")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "voila-jupyterlab-02-design.png"))
+    page.locator(".jp-OutputArea .mlops-next").click()  # review
+    page.locator(".jp-OutputArea .mlops-next").click()  # save
+    page.locator(".jp-OutputArea .mlops-save").click()
+    page.wait_for_selector(".jp-OutputArea >> text=Saved.")
+    from mlops_accelerator.workspace import Project
+
+    assert Project(root).effective_settings("design")["storage_account_name"] == "stfromlab"
