@@ -156,9 +156,12 @@ class Project:
         for slug, values in (settings or {}).items():
             stages[slug] = _deep_merge(stages.get(slug, {}), values)
         # Validate everything before writing anything.
+        from .settings import default_settings
+
+        merged = {slug: _deep_merge(default_settings(slug), values) for slug, values in stages.items()}
         sparse = {}
         for slug, values in stages.items():
-            sparse[slug] = project._validated_sparse(slug, values)
+            sparse[slug] = project._validated_sparse(slug, values, {s: v for s, v in merged.items() if s != slug})
         project.root.mkdir(parents=True, exist_ok=True)
         project.state_dir.mkdir()
         project.runs_dir.mkdir()
@@ -236,10 +239,18 @@ class Project:
         """A short hash of the stage's saved settings: pass it back to detect conflicts."""
         return revision_of(self.saved_settings(stage))
 
+    def _others(self, stage: str, doc: Any) -> dict[str, dict[str, Any]]:
+        """The other stages' answers over their defaults (unvalidated), for cross-stage rules."""
+        from .settings import default_settings
+
+        return {slug: _deep_merge(default_settings(slug), self.saved_settings(slug, doc))
+                for slug in STAGE_SLUGS if slug != stage}
+
     def settings_or_errors(self, stage: str, doc: Any = None):
         from .settings import validate_settings
 
-        return validate_settings(stage, self.saved_settings(stage, doc))
+        doc = doc if doc is not None else self.read_document()
+        return validate_settings(stage, self.saved_settings(stage, doc), self._others(stage, doc))
 
     def settings(self, stage: str, doc: Any = None):
         """The stage's validated settings model; InvalidSettings if the file breaks a rule."""
@@ -266,10 +277,11 @@ class Project:
 
     # -- writing --------------------------------------------------------------
 
-    def _validated_sparse(self, stage: str, values: dict[str, Any]) -> dict[str, Any]:
+    def _validated_sparse(self, stage: str, values: dict[str, Any],
+                          others: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         from .settings import validate_settings
 
-        model, errors = validate_settings(stage, values)
+        model, errors = validate_settings(stage, values, others)
         if errors:
             raise InvalidSettings(stage, errors)
         return model.model_dump(mode="json", exclude_defaults=True)
@@ -327,7 +339,7 @@ class Project:
                     f"the settings of stage '{stage}' were changed by someone else since you "
                     "loaded them; reload to see their change, then apply yours again")
             old_effective = self.effective_settings(stage, doc)
-            sparse = self._validated_sparse(stage, make_values(old_effective))
+            sparse = self._validated_sparse(stage, make_values(old_effective), self._others(stage, doc))
             if doc["stages"].get(stage) is None:
                 doc["stages"][stage] = {}
             _merge_into(doc["stages"][stage], sparse)

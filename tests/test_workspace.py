@@ -124,3 +124,20 @@ def test_dotted_paths_reach_into_lists_and_append(project):
     with pytest.raises(InvalidSettings) as info:
         project.set_values("design", {f"environments.{len(envs) + 5}.name": "qa"})
     assert info.value.errors[0].rule == "path"
+
+
+def test_cross_stage_rule_roster_must_hold_the_design_approver_roles(project):
+    project.set_values("foundations", {"team_roster": [
+        {"name": "Mei Chen", "email": "mei@contoso.com", "roles": ["data_scientist"]},
+        {"name": "Dana Lee", "email": "dana@contoso.com", "roles": ["team_lead"]}]})
+    before = project.path.read_bytes()
+    with pytest.raises(InvalidSettings) as info:
+        project.set_values("design", {"design_version": "1.1"})
+    error = info.value.errors[0]
+    assert (error.field, error.rule, error.value) == ("design_approver_roles", "approver_role_on_roster",
+                                                      ["solution_architect"])
+    assert project.path.read_bytes() == before
+    # status reports the stage's settings as invalid until the roster or the approver roles change
+    assert project.settings_or_errors("design")[1][0].rule == "approver_role_on_roster"
+    project.set_values("design", {"design_approver_roles": ["team_lead"], "design_version": "1.1"})
+    assert project.settings_or_errors("design")[1] == []

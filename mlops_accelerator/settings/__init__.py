@@ -48,8 +48,14 @@ def _from_pydantic(exc: Any) -> list[FieldError]:
     return errors
 
 
-def validate_settings(stage: str, data: dict[str, Any]) -> tuple[StageSettings | None, list[FieldError]]:
-    """Validate a stage's settings; return the model (or None) and every error at once."""
+def validate_settings(stage: str, data: dict[str, Any],
+                      others: dict[str, dict[str, Any]] | None = None) -> tuple[StageSettings | None, list[FieldError]]:
+    """Validate a stage's settings; return the model (or None) and every error at once.
+
+    others: the other stages' effective settings (stage slug -> plain data). When given,
+    rules that relate this stage to earlier ones run too (the workspace always passes them
+    on save, so every door enforces them).
+    """
     from pydantic import ValidationError
 
     model_cls = schema_for(stage)
@@ -58,6 +64,8 @@ def validate_settings(stage: str, data: dict[str, Any]) -> tuple[StageSettings |
     except ValidationError as exc:
         return None, _from_pydantic(exc)
     errors = list(model.cross_field_errors())
+    if others is not None:
+        errors += list(model.cross_stage_errors(others))
     return (None if errors else model), errors
 
 

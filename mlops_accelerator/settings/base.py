@@ -64,6 +64,13 @@ class StageSettings(BaseModel):
         """
         return iter(())
 
+    def cross_stage_errors(self, others: dict[str, dict[str, Any]]) -> Iterator[FieldError]:
+        """Yield a FieldError for every rule relating this stage to another stage's settings.
+
+        `others` maps stage slug -> that stage's effective settings (plain data).
+        """
+        return iter(())
+
 
 # ---------------------------------------------------------------------------
 # Reusable constrained types (each error names its rule)

@@ -841,6 +841,18 @@ class Settings(StageSettings):
     def defined_roles(self) -> set[str]:
         return set(BUILTIN_ROLES) | {r.name for r in self.custom_roles}
 
+    def cross_stage_errors(self, others: dict[str, dict[str, Any]]) -> Iterator[FieldError]:
+        """The design needs people on the stage-1 roster to approve it (once a roster exists)."""
+        roster = others.get("foundations", {}).get("team_roster") or []
+        if not roster:
+            return  # no roster yet: stage 1 is still being answered
+        held = {role for person in roster for role in person.get("roles", [])}
+        missing = [r for r in self.design_approver_roles if r not in held]
+        if missing:
+            yield err("design_approver_roles", "approver_role_on_roster", missing,
+                      f"nobody on the stage-1 team roster holds {', '.join(missing)}, so the design cannot be "
+                      "approved: add them to the roster (stage 1) or change the approver roles")
+
     def cross_field_errors(self) -> Iterator[FieldError]:
         yield from self._topology_errors()
         yield from self._name_errors()
