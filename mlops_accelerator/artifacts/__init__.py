@@ -1,0 +1,1 @@
+"""Artifact builders: the pure logic behind the stage notebooks (reports, charts, notes)."""
