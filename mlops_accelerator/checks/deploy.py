@@ -120,8 +120,11 @@ def local_environment_connects(ctx: CheckContext) -> CheckResult:
     for env in s.environments_to_deploy:
         r = reach.get(env) or {}
         if not r.get("reachable"):
-            why = f": {r['error']}" if r.get("error") else ""
-            problems.append(f"the {env} workspace cannot be reached{why}")
+            if r.get("error"):
+                problems.append(f"the {env} workspace cannot be reached: {r['error']}")
+            else:
+                problems.append(f"the {env} workspace was not probed (set MLOPS_ACCELERATOR_PROBE_AZURE=1 "
+                                "and re-run stage 3 once it is deployed)")
     if problems:
         return failed(f"the local environment is not ready: {'; '.join(problems)}")
     return passed(f"tools installed ({', '.join(f'{t} {tools[t]}' for t in s.local_tooling)}), signed in, "
@@ -213,7 +216,11 @@ def pipelines_deploy(ctx: CheckContext) -> CheckResult:
     status = str(run.get("status") or "").lower()
     if status not in OK_STATUSES:
         where = f" ({run['url']})" if run.get("url") else ""
-        problems.append(f"the last infrastructure pipeline run {status or 'is missing'}{where}")
+        if status:
+            problems.append(f"the last infrastructure pipeline run {status}{where}")
+        else:
+            problems.append("no infrastructure pipeline run is known yet: it is read from GitHub or Azure DevOps "
+                            "after the pipeline has run")
     if problems:
         return failed(f"changes cannot yet be deployed through the pipeline: {'; '.join(problems)}")
     evidence = [run["url"]] if run.get("url") else []
