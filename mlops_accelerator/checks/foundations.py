@@ -189,8 +189,9 @@ def skilling_plan_covers_gaps(ctx: CheckContext) -> CheckResult:
     gaps = sum(len(m.skill_gaps) for m in s.team_roster)
     if not gaps and not s.skilling_plan:
         return passed("no skill gaps are flagged on the roster and every needed role is staffed")
-    return passed(f"{len(s.skilling_plan)} skilling-plan entr{'y' if len(s.skilling_plan) == 1 else 'ies'} "
-                  f"cover the {gaps} flagged skill gap(s)")
+    one = len(s.skilling_plan) == 1
+    return passed(f"{len(s.skilling_plan)} skilling-plan entr{'y covers' if one else 'ies cover'} "
+                  f"the {gaps} flagged skill gap(s)")
 
 
 @auto_check("S1-08")
