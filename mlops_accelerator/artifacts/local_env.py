@@ -363,5 +363,7 @@ def setup_guide(cli_defaults: Mapping[str, str] | None, min_cli: str, python_ver
                   "az configure --list-defaults --output table"]
     lines += ["```", "", "5. In Python, connect with the `config.json` of your environment (no secret in it):", "",
               "```python", "from azure.ai.ml import MLClient", "from azure.identity import DefaultAzureCredential",
-              "ml_client = MLClient.from_config(DefaultAzureCredential(), path='config.json')", "```", ""]
+              "# telemetry off: inside Jupyter kernels the SDK otherwise sends usage data",
+              "ml_client = MLClient.from_config(DefaultAzureCredential(), path='config.json',",
+              "                                 enable_telemetry=False)", "```", ""]
     return "\n".join(lines)
