@@ -1,0 +1,120 @@
+"""Scan generated infrastructure code with checkov, offline, and judge the result.
+
+checkov runs as a subprocess (`python -m checkov.main`, the interpreter of this
+environment) over a folder with `--framework arm bicep --skip-download -o json`; nothing
+is fetched from the network. A file checkov cannot parse is a *parse error*, which counts
+as a failure like a failed check (a template nobody could scan is not a safe template).
+A skipped check counts as accepted only when its suppression carries a written reason.
+
+    result = scan("design/iac")
+    result["ok"], result["failed_checks"], result["skipped_checks"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+FRAMEWORKS = ("arm", "bicep")
+NO_REASON = "No comment provided"  # what checkov reports for a suppression without a reason
+
+
+class CheckovError(RuntimeError):
+    """checkov could not run or produced no readable report."""
+
+
+def _reports(stdout: str) -> list[dict[str, Any]]:
+    start = min((i for i in (stdout.find("["), stdout.find("{")) if i >= 0), default=-1)
+    if start < 0:
+        raise CheckovError(f"checkov printed no JSON report: {stdout[:500]!r}")
+    data = json.loads(stdout[start:])
+    return data if isinstance(data, list) else [data]
+
+
+def _row(check: dict[str, Any], framework: str) -> dict[str, Any]:
+    result = check.get("check_result") or {}
+    comment = (result.get("suppress_comment") or "").strip()
+    return {"framework": framework, "check_id": check.get("check_id"), "check_name": check.get("check_name"),
+            "resource": check.get("resource"), "file": check.get("file_path") or check.get("repo_file_path"),
+            "reason": comment}
+
+
+def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeout: float = 300) -> dict[str, Any]:
+    """Run checkov on `folder`; return counts, the failed/skipped checks and parse errors.
+
+    Returns {"ok", "passed", "failed", "skipped", "parse_errors", "failed_checks",
+    "skipped_checks", "passed_checks", "parse_error_files", "unreasoned_skips", "frameworks",
+    "duration_s", "checkov_version"}. `ok` is True when nothing failed, nothing failed to
+    parse and every skip has a reason.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckovError(f"{folder} is not a folder")
+    cmd = [sys.executable, "-m", "checkov.main", "-d", str(folder), "--framework", *frameworks,
+           "--skip-download", "-o", "json", "--compact"]
+    env = dict(os.environ)
+    env.setdefault("BC_SKIP_MAPPING", "TRUE")  # no attempt to fetch the check-id mapping
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CheckovError(f"checkov did not finish within {timeout:g} s") from exc
+    except OSError as exc:
+        raise CheckovError(f"checkov could not start: {exc}") from exc
+    if proc.returncode not in (0, 1):
+        raise CheckovError(f"checkov exited with {proc.returncode}: {proc.stderr.strip()[-1500:]}")
+    try:
+        reports = _reports(proc.stdout)
+    except (ValueError, CheckovError) as exc:
+        raise CheckovError(f"checkov's report is not JSON ({exc}); stderr: {proc.stderr.strip()[-800:]}") from exc
+
+    out: dict[str, Any] = {"passed": 0, "failed": 0, "skipped": 0, "parse_errors": 0,
+                           "failed_checks": [], "skipped_checks": [], "passed_checks": [],
+                           "parse_error_files": [], "frameworks": {}, "checkov_version": None}
+    for report in reports:
+        framework = report.get("check_type", "?")
+        summary = report.get("summary") or {}
+        results = report.get("results") or {}
+        out["checkov_version"] = out["checkov_version"] or summary.get("checkov_version")
+        counts = {k: int(summary.get(k, 0) or 0) for k in ("passed", "failed", "skipped", "parsing_errors")}
+        out["frameworks"][framework] = counts
+        out["passed"] += counts["passed"]
+        out["failed"] += counts["failed"]
+        out["skipped"] += counts["skipped"]
+        out["parse_errors"] += counts["parsing_errors"]
+        out["failed_checks"] += [_row(c, framework) for c in results.get("failed_checks", [])]
+        out["skipped_checks"] += [_row(c, framework) for c in results.get("skipped_checks", [])]
+        out["passed_checks"] += [_row(c, framework) for c in results.get("passed_checks", [])]
+        out["parse_error_files"] += [f"{framework}: {p}" for p in results.get("parsing_errors", [])]
+    out["unreasoned_skips"] = [s for s in out["skipped_checks"] if not s["reason"] or s["reason"] == NO_REASON]
+    # A framework that found no file reports nothing: that is a failure to scan, not a pass.
+    missing = [f for f in frameworks if f not in out["frameworks"]]
+    out["frameworks_without_files"] = missing
+    out["ok"] = (out["failed"] == 0 and out["parse_errors"] == 0 and not out["unreasoned_skips"]
+                 and not missing)
+    out["duration_s"] = round(time.monotonic() - started, 1)
+    return out
+
+
+def summary_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per framework: passed, failed, skipped, parse errors."""
+    return [{"framework": f, "passed": c["passed"], "failed": c["failed"], "skipped": c["skipped"],
+             "parse_errors": c["parsing_errors"]} for f, c in result["frameworks"].items()]
+
+
+def problems(result: dict[str, Any]) -> list[str]:
+    """Plain-language reasons the scan is not acceptable (empty when `ok`)."""
+    out = [f"{c['framework']}: {c['check_id']} failed on {c['resource']} ({c['check_name']})"
+           for c in result["failed_checks"]]
+    out += [f"could not parse {p}" for p in result["parse_error_files"]]
+    if result["parse_errors"] and not result["parse_error_files"]:
+        out.append(f"{result['parse_errors']} file(s) could not be parsed")
+    out += [f"{s['framework']}: {s['check_id']} on {s['resource']} is suppressed without a reason"
+            for s in result["unreasoned_skips"]]
+    out += [f"no {f} file was found to scan" for f in result.get("frameworks_without_files", [])]
+    return out
