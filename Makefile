@@ -17,14 +17,17 @@ $(BIN)/mlops-accelerator: pyproject.toml
 
 install: $(BIN)/mlops-accelerator
 
-# The main job: the guided workflow on the bundled sample project (local target).
+# The main job: the guided workflow on the bundled sample project (local target): create it,
+# run every stage that has notebooks (stages 1-3), check all deliverables, report.
 sample: install
 	rm -rf $(SAMPLE)
 	$(BIN)/mlops-accelerator init $(SAMPLE) --sample
-	$(BIN)/mlops-accelerator -C $(SAMPLE) check || true
+	$(BIN)/mlops-accelerator -C $(SAMPLE) run --all --jobs 2
+	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 4-7 have no runs yet
 	$(BIN)/mlops-accelerator -C $(SAMPLE) status
 	$(BIN)/mlops-accelerator -C $(SAMPLE) report --format html
-	@echo "Sample project: $(SAMPLE)/  (report: $(SAMPLE)/deliverables-report.html)"
+	@echo "Outputs: $(SAMPLE)/runs/ (executed notebooks and artifacts); report: $(SAMPLE)/deliverables-report.html"
+	@echo "Wizards: $(BIN)/mlops-accelerator -C $(SAMPLE) serve   JupyterLab: $(BIN)/jupyter lab $(SAMPLE)"
 
 lint: install
 	$(BIN)/ruff check mlops_accelerator tests benchmarks

@@ -136,7 +136,7 @@ def status(ctx: click.Context, as_json: bool, items: bool) -> None:
                       str(d["failed"] or ""), str(d["awaiting_signoff"] or ""),
                       "[green]valid[/]" if s["settings"]["valid"]
                       else f"[red]{len(s['settings']['errors'])} error(s)[/]",
-                      f"{run['status']} {run['ts'][:16]}" if run else "-")
+                      f"{run['status']} {run['ts'][5:16].replace('T', ' ')}" if run else "-")
     out = _console()
     out.print(table)
     if items:

@@ -9,6 +9,7 @@ independent notebooks go on, and every start/finish is a ledger event.
 from __future__ import annotations
 
 import copy
+import os
 import secrets
 import threading
 import time
@@ -127,6 +128,13 @@ def _edited_since_generated(project: Project, path: Path) -> bool:
 
 # -- execution in worker processes ---------------------------------------------
 
+def _worker_init(log_path: str) -> None:
+    """Send this worker's stderr (kernel start-up chatter, papermill warnings) to the run's log."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _execute(job: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook (in a worker process). Never raises: failures become results."""
     import papermill as pm
@@ -234,7 +242,9 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
 
     pending = list(job_by_key.values())
     running: dict[Future, str] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("spawn")) as pool:
+    kernel_log = run_dir / "kernels.log"
+    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("spawn"),
+                             initializer=_worker_init, initargs=(str(kernel_log),)) as pool:
         while pending or running:
             for job in list(pending):
                 deps = [k for k, j in job_by_key.items() if j["stage"] in job["depends_on"]]

@@ -310,7 +310,7 @@ EXPECTED_OFFLINE_FAILURES = {
     "S3-01": "the local environment is not ready",  # no az CLI / sign-in / workspace reachability offline
     "S3-02": "'inventory'",  # workspaces found in Azure
     "S3-03": "'inventory'",
-    "S3-04": "the last infrastructure pipeline run is missing",  # only GitHub/ADO knows
+    "S3-04": "no infrastructure pipeline run is known yet",  # only GitHub/ADO knows
     "S3-05": "'resources'",
     "S3-06": "infrastructure-as-code",  # the ARM/Bicep/Terraform generator is not part of these notebooks
     "S3-07": "'computes'",
