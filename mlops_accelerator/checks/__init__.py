@@ -70,6 +70,41 @@ class MissingInput(Exception):
     """A check cannot decide because an input is missing: reported as a failure with this reason."""
 
 
+# -- small helpers every stage's checks share ----------------------------------
+
+OK_STATUSES = frozenset({"succeeded", "completed", "success", "passed"})
+
+
+def succeeded(status: Any) -> bool:
+    """A run or job status as Azure ML, GitHub or Azure DevOps spell success."""
+    return str(status or "").strip().lower() in OK_STATUSES
+
+
+def need(ev: dict[str, Any], key: str, number: int, slug: str, what: str) -> Any:
+    """ev[key], or MissingInput naming the key and how to produce it."""
+    value = ev.get(key)
+    if value is None:
+        raise MissingInput(f"the latest stage {number} run recorded no '{key}' evidence ({what}): re-run "
+                           f"the stage's notebooks to completion ('mlops-accelerator run {slug}')")
+    return value
+
+
+def artifact(ctx: CheckContext, ev: dict[str, Any], key: str) -> str | None:
+    """Project-relative path of an artifact the run recorded, if it (still) exists."""
+    path = (ev.get("artifacts") or {}).get(key)
+    if not path:
+        return None
+    if ctx.project_dir is not None and not (Path(ctx.project_dir) / path).exists():
+        return None
+    return str(path)
+
+
+def listing(items: list[str], limit: int = 6) -> str:
+    """'a, b, c and 4 more': keeps reasons readable."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 CheckFn = Callable[[CheckContext], CheckResult]
 _REGISTRY: dict[str, CheckFn] = {}
 

@@ -61,10 +61,8 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import resource_name
-from . import CheckContext, CheckResult, auto_check, failed, passed
-from .foundations import artifact, listing, need
+from . import OK_STATUSES, CheckContext, CheckResult, artifact, auto_check, failed, listing, need, passed
 
-OK_STATUSES = frozenset({"succeeded", "completed", "success", "passed"})
 PRIVILEGED = frozenset({"owner", "user access administrator"})
 IAC_EXTENSIONS = {"arm": (".json",), "bicep": (".bicep", ".bicepparam"), "terraform": (".tf", ".tfvars")}
 # Stage-2 dependency fields of the workspace, by evidence key.

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import ARM_LOCATION_MAP, WAF_ITEMS, semver_key
-from . import CheckContext, CheckResult, auto_check, failed, passed
-from .foundations import artifact, listing, needed_roles
+from . import CheckContext, CheckResult, artifact, auto_check, failed, listing, passed
+from .foundations import needed_roles
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SCOPE = re.compile(rf"/subscriptions/{_GUID}(/resourceGroups/[A-Za-z0-9_.()-]*[A-Za-z0-9_()-])?"

@@ -25,39 +25,20 @@ agile method is Scrum. This module also holds the small helpers the stage 2-3 mo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..roles import ROLE_IDS
 from ..settings.foundations import DIMENSIONS, MATURITY_LEVELS, REPO_TEMPLATE_FOLDERS
-from . import CheckContext, CheckResult, MissingInput, auto_check, failed, passed
+from . import CheckContext, CheckResult, artifact, auto_check, failed, listing, need, passed
 
 # ---------------------------------------------------------------------------
 # Shared helpers
 
 
-def need(ev: dict[str, Any], key: str, number: int, slug: str, what: str) -> Any:
-    """ev[key], or MissingInput naming the key and how to produce it."""
-    value = ev.get(key)
-    if value is None:
-        raise MissingInput(f"the latest stage {number} run recorded no '{key}' evidence ({what}): re-run "
-                           f"the stage's notebooks to completion ('mlops-accelerator run {slug}')")
-    return value
 
 
-def artifact(ctx: CheckContext, ev: dict[str, Any], key: str) -> str | None:
-    """Project-relative path of an artifact the run recorded, if it (still) exists."""
-    path = (ev.get("artifacts") or {}).get(key)
-    if not path:
-        return None
-    if ctx.project_dir is not None and not (Path(ctx.project_dir) / path).exists():
-        return None
-    return str(path)
 
 
-def listing(items: list[str], limit: int = 6) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def needed_roles(foundations: Any = None) -> dict[str, list[int]]:

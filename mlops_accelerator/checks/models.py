@@ -40,8 +40,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import CheckContext, CheckResult, auto_check, failed, passed
-from .data import artifact, listing, need, succeeded
+from . import CheckContext, CheckResult, artifact, auto_check, failed, listing, need, passed, succeeded
 
 
 def _ev(ctx: CheckContext) -> dict[str, Any]:

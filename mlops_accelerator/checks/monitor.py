@@ -41,8 +41,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..settings.monitor import AML_AUDIT_POLICIES
-from . import CheckContext, CheckResult, auto_check, failed, passed
-from .data import listing, need
+from . import CheckContext, CheckResult, auto_check, failed, listing, need, passed
 
 
 def _ev(ctx: CheckContext) -> dict[str, Any]:
