@@ -156,7 +156,6 @@ def test_console_script_status_json(tmp_path):
 
 def test_sample_project_is_valid(tmp_path):
     from mlops_accelerator.sample import sample_settings
-
     from mlops_accelerator.workspace import Project
 
     p = Project.create(tmp_path / "s", sample_settings()["foundations"]["project_name"], sample_settings())
