@@ -239,10 +239,11 @@ class Project:
         """A short hash of the stage's saved settings: pass it back to detect conflicts."""
         return revision_of(self.saved_settings(stage))
 
-    def _others(self, stage: str, doc: Any) -> dict[str, dict[str, Any]]:
+    def other_stages(self, stage: str, doc: Any = None) -> dict[str, dict[str, Any]]:
         """The other stages' answers over their defaults (unvalidated), for cross-stage rules."""
         from .settings import default_settings
 
+        doc = doc if doc is not None else self.read_document()
         return {slug: _deep_merge(default_settings(slug), self.saved_settings(slug, doc))
                 for slug in STAGE_SLUGS if slug != stage}
 
@@ -250,7 +251,7 @@ class Project:
         from .settings import validate_settings
 
         doc = doc if doc is not None else self.read_document()
-        return validate_settings(stage, self.saved_settings(stage, doc), self._others(stage, doc))
+        return validate_settings(stage, self.saved_settings(stage, doc), self.other_stages(stage, doc))
 
     def settings(self, stage: str, doc: Any = None):
         """The stage's validated settings model; InvalidSettings if the file breaks a rule."""
@@ -339,7 +340,7 @@ class Project:
                     f"the settings of stage '{stage}' were changed by someone else since you "
                     "loaded them; reload to see their change, then apply yours again")
             old_effective = self.effective_settings(stage, doc)
-            sparse = self._validated_sparse(stage, make_values(old_effective), self._others(stage, doc))
+            sparse = self._validated_sparse(stage, make_values(old_effective), self.other_stages(stage, doc))
             if doc["stages"].get(stage) is None:
                 doc["stages"][stage] = {}
             _merge_into(doc["stages"][stage], sparse)

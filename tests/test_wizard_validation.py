@@ -90,3 +90,17 @@ def test_task_navigation_counts_errors(wproject):  # noqa: F811
     w.form.editor("storage_account_name").control.value = "X"
     labels = [b.description for b in w.task_buttons.values()]
     assert any("S2.T3" in t and "(1 to fix)" in t for t in labels)
+
+
+def test_design_wizard_flags_a_roster_without_the_roles_stage_2_needs(wproject):  # noqa: F811
+    wproject.set_values("foundations", {"team_roster": [
+        {"name": "Mei Chen", "email": "mei@contoso.com", "roles": ["data_scientist"]},
+        {"name": "Dana Lee", "email": "dana@contoso.com", "roles": ["team_lead"]}]})
+    before = wproject.path.read_bytes()
+    w = wizard(wproject, "design")
+    to_settings(w)
+    # shown beside the approver roles as soon as the form opens, naming the rule and the missing role
+    assert [e.rule for e in errors_at(w, "design_approver_roles")] == ["approver_role_on_roster"]
+    assert "solution_architect" in shown_error(w, "design_approver_roles")
+    assert w.next_button.disabled
+    assert wproject.path.read_bytes() == before

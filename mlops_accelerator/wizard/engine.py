@@ -828,10 +828,13 @@ def layout_fields(editors: list[Editor]) -> W.GridBox:
 class SettingsForm:
     """A stage's settings as a form: values in, values out, errors shown where they apply."""
 
-    def __init__(self, stage: str, values: dict[str, Any] | None = None):
+    def __init__(self, stage: str, values: dict[str, Any] | None = None,
+                 others: dict[str, dict[str, Any]] | None = None):
         from ..settings import schema_for
 
         self.stage = stage
+        # The other stages' settings, so rules relating stages show as you type (as on save).
+        self.others = others
         self.model = schema_for(stage)
         self.errors: list[FieldError] = []
         self.unplaced: list[FieldError] = []
@@ -900,7 +903,7 @@ class SettingsForm:
     def validate(self) -> list[FieldError]:
         from ..settings import validate_settings
 
-        _, self.errors = validate_settings(self.stage, self.values())
+        _, self.errors = validate_settings(self.stage, self.values(), self.others)
         editors = {ed.path: ed for ed in self.root.walk() if ed is not self.root}
         placed: dict[str, list[FieldError]] = {p: [] for p in editors}
         self.unplaced = []

@@ -104,7 +104,7 @@ class StageWizard:
     @property
     def form(self) -> SettingsForm:
         if self._form is None:
-            self._form = SettingsForm(self.slug, self.saved)
+            self._form = SettingsForm(self.slug, self.saved, self.project.other_stages(self.slug))
             self._form.on_change(lambda _: self._refresh_nav())
         return self._form
 
