@@ -287,11 +287,13 @@ class Project:
             raise InvalidSettings(stage, errors)
         return model.model_dump(mode="json", exclude_defaults=True)
 
-    def _write_document(self, doc: Any) -> None:
-        """Replace the project file atomically; the caller holds the lock."""
-        # Under the lock no other write is in flight: a temp file is a killed writer's leftover.
+    def _clear_stale_temp_files(self) -> None:
+        """Under the lock no other write is in flight: a temp file is a killed writer's leftover."""
         for stale in self.root.glob(f".{PROJECT_FILE}.*.tmp"):
             stale.unlink(missing_ok=True)
+
+    def _write_document(self, doc: Any) -> None:
+        """Replace the project file atomically; the caller holds the lock."""
         buf = io.StringIO()
         _yaml().dump(doc, buf)
         text = buf.getvalue()
@@ -333,6 +335,7 @@ class Project:
         if stage not in STAGE_MODULES:
             raise UsageError(f"unknown stage {stage!r}; stages: {', '.join(STAGE_MODULES)}")
         with project_lock(self.lock_path):
+            self._clear_stale_temp_files()
             doc = self.read_document()
             old_saved = self.saved_settings(stage, doc)
             if base_revision is not None and revision_of(old_saved) != base_revision:
