@@ -385,7 +385,7 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     slugs = _stage_slugs(stages, all_)
     out = _console()
     with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=out, transient=True, disable=not out.is_terminal) as bar:
+                  console=out, transient=True, disable=not out.is_terminal or out.is_dumb_terminal) as bar:
         task = bar.add_task("run", total=None)
 
         def on_result(res, done, total):

@@ -31,10 +31,14 @@ def start_background_run(project: Project, stages: list[str], *, jobs: int = 1, 
            "--run-id", run_id, "--jobs", str(jobs), "--target", target]
     for key, value in (parameters or {}).items():
         cmd += ["-p", f"{key}={json.dumps(value)}"]
+    # The log is read by people in a wizard or the sidebar: plain lines, no colours or redrawn bars
+    # (Jupyter kernels often force colour on, which rich would honour).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    env.update({"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120"})
     with open(run_dir / "console.log", "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=project.root, start_new_session=True,
-                                env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"})
+                                cwd=project.root, start_new_session=True, env=env)
     (run_dir / "pid").write_text(str(proc.pid))
     return run_id
 
