@@ -100,7 +100,12 @@ def test_private_design_gets_endpoints_and_dns_for_every_dependency_behind_the_v
     assert {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.vaultcore.azure.net"} <= zones
     st = next(r for r in arm["resources"] if r["type"] == "Microsoft.Storage/storageAccounts")
     assert st["properties"]["networkAcls"]["defaultAction"] == "Deny"
-    assert "metadata" not in st  # nothing suppressed in the private design
+    # no network check is suppressed in the private design: only the name (a parameter checkov cannot
+    # read) and the replication check the sample's Standard_LRS choice knowingly fails
+    skipped = {s.split(":")[0] for s in st.get("metadata", {}).get("checkov", [])}
+    assert skipped == {"CKV_AZURE_43", "CKV_AZURE_206"}
+    kv = next(r for r in arm["resources"] if r["type"] == "Microsoft.KeyVault/vaults")
+    assert kv["properties"]["publicNetworkAccess"] == "Disabled" and "metadata" not in kv
 
 
 def test_public_design_has_no_network_and_suppresses_with_the_users_reason():
@@ -109,9 +114,23 @@ def test_public_design_has_no_network_and_suppresses_with_the_users_reason():
     assert not any(t.startswith("Microsoft.Network/") for t in types)
     skips = [s for r in arm["resources"] for s in r.get("metadata", {}).get("checkov", [])]
     assert skips, "a public design knowingly fails network checks"
+    network = {"CKV_AZURE_35", "CKV_AZURE_59", "CKV_AZURE_109", "CKV_AZURE_189", "CKV_AZURE_139"}
     for s in skips:
         check, reason = s.split(":", 1)
-        assert check.startswith("CKV_") and "is false in the design" in reason
+        assert check.startswith(("CKV_", "CKV2_")) and "in the design" in reason
+        if check in network:
+            assert "is false in the design" in reason
+    assert any(s.startswith("CKV2_AZURE_49: public_network_access is Enabled in the design") for s in skips)
+
+
+def test_secure_choices_are_not_suppressed():
+    def skipped(design):
+        return {s.split(":")[0] for r in _arm(design)["resources"] for s in r.get("metadata", {}).get("checkov", [])}
+
+    assert "CKV_AZURE_206" not in skipped(_design(storage_account_type="Standard_GZRS"))
+    assert "CKV_AZURE_139" not in skipped(_design(**ACR_PRIVATE))
+    assert "CKV2_AZURE_49" not in skipped(_design())
+    assert "CKV_AZURE_206" in skipped(_design(storage_account_type="Standard_ZRS"))
 
 
 def test_manual_approval_uses_manual_connections():
@@ -292,6 +311,16 @@ def test_checkov_accepts_the_generated_code(tmp_path, changes):
         assert "in the design" in skip["reason"], skip
     if changes:
         assert result["skipped"] > 0
+        # checkov ignores ARM metadata suppressions for graph checks; scan() applies them
+        assert {s["check_id"] for s in result["arm_graph_suppressions"]} == {"CKV2_AZURE_49"}
+
+
+@pytest.mark.parametrize("changes", [CMK, {"workspace_identity_type": "systemAssigned,userAssigned",
+                                           "primary_uami_name": "id-ws"}], ids=["cmk", "user-assigned"])
+def test_bicep_with_user_assigned_identities_parses(tmp_path, changes):
+    iac.write_iac(_design(**changes), tmp_path, "contoso-churn", today=TODAY)
+    result = checkov_scan.scan(tmp_path, ("bicep",))
+    assert result["parse_errors"] == 0 and result["failed"] == 0, checkov_scan.problems(result)
     assert result["ok"], checkov_scan.problems(result)
 
 

@@ -6,6 +6,12 @@ is fetched from the network. A file checkov cannot parse is a *parse error*, whi
 as a failure like a failed check (a template nobody could scan is not a safe template).
 A skipped check counts as accepted only when its suppression carries a written reason.
 
+checkov's ARM runner honours a resource's `metadata.checkov` suppressions for its Python
+checks but not for its graph checks (CKV2_*): their results never consult the template.
+`scan` applies the same rule to them itself: a failed ARM check whose resource lists that
+check id with a reason in `metadata.checkov` is reported as skipped with that reason (and
+listed in `result["arm_graph_suppressions"]`); nothing else is reclassified.
+
     result = scan("design/iac")
     result["ok"], result["failed_checks"], result["skipped_checks"]
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +29,7 @@ from typing import Any
 
 FRAMEWORKS = ("arm", "bicep")
 NO_REASON = "No comment provided"  # what checkov reports for a suppression without a reason
+_SKIP = re.compile(r"([A-Z_\d]+)(:[^\n]+)?")  # checkov's own pattern for ARM metadata.checkov entries
 
 
 class CheckovError(RuntimeError):
@@ -44,12 +52,58 @@ def _row(check: dict[str, Any], framework: str) -> dict[str, Any]:
             "reason": comment}
 
 
+def _arm_suppressions(path: str, cache: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+    """{"<type>.<name>": {check id: reason}} from the resources' metadata.checkov of one ARM file."""
+    if path not in cache:
+        found: dict[str, dict[str, str]] = {}
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        resources = data.get("resources") if isinstance(data, dict) else None
+        for r in resources if isinstance(resources, list) else []:
+            meta = r.get("metadata") if isinstance(r, dict) else None
+            items = meta.get("checkov") if isinstance(meta, dict) else None
+            if not items:
+                continue
+            skips = found.setdefault(f"{r.get('type')}.{r.get('name')}", {})
+            for item in items if isinstance(items, list) else [items]:
+                m = _SKIP.search(str(item))
+                if m and m.group(2) and m.group(2)[1:].strip():
+                    skips[m.group(1)] = m.group(2)[1:].strip()
+        cache[path] = found
+    return cache[path]
+
+
+def _apply_arm_graph_suppressions(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Move failed ARM checks the template suppresses (with a reason) to skipped; return them."""
+    results = report.get("results") or {}
+    cache: dict[str, dict[str, dict[str, str]]] = {}
+    kept, moved = [], []
+    for c in results.get("failed_checks", []):
+        path = c.get("file_abs_path") or ""
+        reason = _arm_suppressions(path, cache).get(str(c.get("resource")), {}).get(str(c.get("check_id")))
+        if reason:
+            c = {**c, "check_result": {**(c.get("check_result") or {}), "result": "SKIPPED",
+                                       "suppress_comment": reason}}
+            moved.append(c)
+        else:
+            kept.append(c)
+    if moved:
+        results["failed_checks"] = kept
+        results["skipped_checks"] = list(results.get("skipped_checks", [])) + moved
+        summary = report.setdefault("summary", {})
+        summary["failed"] = int(summary.get("failed", 0) or 0) - len(moved)
+        summary["skipped"] = int(summary.get("skipped", 0) or 0) + len(moved)
+    return moved
+
+
 def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeout: float = 300) -> dict[str, Any]:
     """Run checkov on `folder`; return counts, the failed/skipped checks and parse errors.
 
     Returns {"ok", "passed", "failed", "skipped", "parse_errors", "failed_checks",
     "skipped_checks", "passed_checks", "parse_error_files", "unreasoned_skips", "frameworks",
-    "duration_s", "checkov_version"}. `ok` is True when nothing failed, nothing failed to
+    "arm_graph_suppressions", "duration_s", "checkov_version"}. `ok` is True when nothing failed, nothing failed to
     parse and every skip has a reason.
     """
     folder = Path(folder)
@@ -75,9 +129,12 @@ def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeou
 
     out: dict[str, Any] = {"passed": 0, "failed": 0, "skipped": 0, "parse_errors": 0,
                            "failed_checks": [], "skipped_checks": [], "passed_checks": [],
-                           "parse_error_files": [], "frameworks": {}, "checkov_version": None}
+                           "parse_error_files": [], "frameworks": {}, "arm_graph_suppressions": [],
+                           "checkov_version": None}
     for report in reports:
         framework = report.get("check_type", "?")
+        if framework == "arm":
+            out["arm_graph_suppressions"] += [_row(c, framework) for c in _apply_arm_graph_suppressions(report)]
         summary = report.get("summary") or {}
         results = report.get("results") or {}
         out["checkov_version"] = out["checkov_version"] or summary.get("checkov_version")

@@ -558,7 +558,8 @@ def solution_design(design: Settings, foundations: Any, *, today: dt.date | None
       "workspace), budgets, outputs, and no region restriction.")
     sup = t.suppressions()
     if sup:
-        p("Security checks the design knowingly does not meet (suppressed in the code, with this reason):")
+        p("checkov checks suppressed in the code, each with its reason: checks the design knowingly does not "
+          "meet, and checks checkov cannot evaluate on this template:")
         B.append(Block("table", headers=["Resource", "Check", "Reason"],
                        rows=[[s["resource"], s["check"], s["reason"]] for s in sup]))
     else:

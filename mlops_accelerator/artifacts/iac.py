@@ -55,6 +55,11 @@ API = {
     "Microsoft.Consumption/budgets": "2023-05-01",
 }
 
+# Storage redundancy that keeps a copy in a second region (what CKV_AZURE_206 accepts).
+GEO_REPLICATED = ("Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS")
+_REDUNDANCY = {"Standard_LRS": "locally redundant storage keeps three copies in one datacenter",
+               "Standard_ZRS": "zone-redundant storage keeps copies in the availability zones of one region"}
+
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"  # built-in role id
 
 # Private DNS zones per sub-resource, per cloud (public, US Gov, China).
@@ -322,6 +327,14 @@ class _Builder:
                   f"accepts traffic from any network, protected by Entra ID / RBAC and TLS only")
         return {"defaultAction": "Allow", "bypass": "AzureServices"}, [("__acl__", reason)]
 
+    def _public_endpoint_reason(self, acl_skip: list[tuple[str, str]], what: str) -> str:
+        """Why a dependency keeps its public endpoint: not behind the VNet, or no private endpoint."""
+        if acl_skip:
+            return acl_skip[0][1]
+        return (f"private_endpoint_type is none in the design (design version {self.d.design_version}): the "
+                f"subnet reaches the {what} through its service endpoint, which uses the public endpoint "
+                f"behind a deny-by-default firewall")
+
     def _storage(self) -> None:
         d = self.d
         name = self._name_param("storageAccountName", "storage_account_name",
@@ -334,15 +347,21 @@ class _Builder:
         behind = d.storage_behind_vnet and self.subnet_id is not None
         self.storage_pe = behind and self.private
         acls, acl_skip = self._acls(d.storage_behind_vnet, "storage account", "storage_behind_vnet", self.storage_pe)
-        skips = []
+        names = ", ".join(resource_name(d, "storage_account_name", e.name) for e in d.environments)
+        skips = [("CKV_AZURE_43",
+                  f"storage_account_name '{d.storage_account_name}' is checked in the design against the Azure "
+                  f"naming rule (3-24 lowercase letters and digits) for every environment ({names}); the "
+                  f"template takes the name as the parameter storageAccountName, which checkov cannot evaluate")]
+        if d.storage_account_type not in GEO_REPLICATED:
+            skips.append(("CKV_AZURE_206",
+                          f"storage_account_type is {d.storage_account_type} in the design (design version "
+                          f"{d.design_version}): {_REDUNDANCY[d.storage_account_type]}; the data is not copied "
+                          f"to a second region (choose Standard_GRS or Standard_GZRS to survive a region outage)"))
         if acl_skip:
             skips.append(("CKV_AZURE_35", acl_skip[0][1]))
         public = "Disabled" if self.storage_pe else "Enabled"
         if public == "Enabled":
-            why = (acl_skip[0][1] if acl_skip else
-                   "private_endpoint_type is none in the design: the subnet reaches storage through its "
-                   "service endpoint, which uses the public endpoint behind a deny-by-default firewall")
-            skips.append(("CKV_AZURE_59", why))
+            skips.append(("CKV_AZURE_59", self._public_endpoint_reason(acl_skip, "storage account")))
         self.add(Resource("storage", "Microsoft.Storage/storageAccounts", name, {
             "location": self.location, "tags": self.tags, "kind": "StorageV2", "sku": {"name": sku},
             "properties": {
@@ -367,6 +386,8 @@ class _Builder:
         self.kv_pe = d.keyvault_behind_vnet and self.subnet_id is not None and self.private
         acls, acl_skip = self._acls(d.keyvault_behind_vnet, "Key Vault", "keyvault_behind_vnet", self.kv_pe)
         skips = [("CKV_AZURE_109", acl_skip[0][1])] if acl_skip else []
+        if not self.kv_pe:
+            skips.append(("CKV_AZURE_189", self._public_endpoint_reason(acl_skip, "Key Vault")))
         self.add(Resource("keyVault", "Microsoft.KeyVault/vaults", name, {
             "location": self.location, "tags": self.tags,
             "properties": {
@@ -408,9 +429,26 @@ class _Builder:
                                  "networkRuleBypassOptions": "AzureServices"}
         if behind and d.container_registry_sku == "Premium":
             props["networkRuleSet"] = {"defaultAction": "Deny"}
+        scanning = ("Defender for Cloud scans its images (defender_scanning includes acr in the design)"
+                    if "acr" in d.defender_scanning else "defender_scanning excludes acr in the design")
+        skips = [("CKV_AZURE_166",
+                  f"container_registry_option is new in the design: this registry holds the environment images "
+                  f"Azure ML builds and pulls itself, and a quarantine policy would keep every new image "
+                  f"unpullable until an external scanner marks it verified, which Azure ML does not do; "
+                  f"{scanning}")]
+        if not self.acr_pe:
+            if not behind:
+                why = (f"acr_behind_vnet is false in the design (design version {d.design_version}): the "
+                       f"container registry accepts traffic from any network, protected by Entra ID / RBAC "
+                       f"(admin user disabled) and TLS only")
+            else:
+                why = (f"private_endpoint_type is none in the design (design version {d.design_version}): the "
+                       f"container registry keeps its public endpoint, closed by a deny-by-default network "
+                       f"rule set except for trusted Azure services")
+            skips.append(("CKV_AZURE_139", why))
         self.add(Resource("registry", "Microsoft.ContainerRegistry/registries", name, {
             "location": self.location, "tags": self.tags, "sku": {"name": sku}, "properties": props,
-        }, comment="Container registry for Azure ML images (admin user disabled: pulls use Entra ID)"))
+        }, skips=skips, comment="Container registry for Azure ML images (admin user disabled: pulls use Entra ID)"))
         self.acr_id = Ref("registry")
         self.outputs["containerRegistryId"] = ("string", Ref("registry"))
 
@@ -479,9 +517,31 @@ class _Builder:
         self.add(Resource("workspace", "Microsoft.MachineLearningServices/workspaces", name, {
             "location": self.location, "tags": self.tags, "identity": identity,
             "sku": {"name": "Basic", "tier": "Basic"}, "properties": props,
-        }, comment="Azure Machine Learning workspace"))
+        }, skips=self._workspace_skips(), comment="Azure Machine Learning workspace"))
         self.outputs["workspaceId"] = ("string", Ref("workspace"))
         self.outputs["workspaceName"] = ("string", name)
+
+    def _workspace_skips(self) -> list[tuple[str, str]]:
+        d = self.d
+        inbound = (f"the workspace's inbound private endpoint ({d.private_endpoint_type}) is the separate "
+                   f"resource workspacePe in this template" if self.private and self.subnet_id is not None
+                   else "private_endpoint_type is none in the design, so the workspace has no private endpoint")
+        if d.managed_vnet_isolation == "disabled":
+            why = (f"managed_vnet_isolation is disabled in the design (design version {d.design_version}): "
+                   f"compute runs in the design's own network, so the workspace has no managed-network "
+                   f"outbound rules, which are all CKV_AZURE_243 inspects; {inbound}")
+        else:
+            why = (f"managed_vnet_isolation is {d.managed_vnet_isolation} in the design (design version "
+                   f"{d.design_version}): Azure ML itself creates the required private-endpoint outbound rules "
+                   f"of the managed network to the workspace's storage, Key Vault and registry, so the template "
+                   f"declares none for CKV_AZURE_243 to see; {inbound}")
+        skips = [("CKV_AZURE_243", why)]
+        if d.public_network_access != "Disabled":
+            skips.append(("CKV2_AZURE_49",
+                          f"public_network_access is {d.public_network_access} in the design (design version "
+                          f"{d.design_version}): the workspace API and studio are reachable from any network, "
+                          f"protected by Entra ID / RBAC and TLS only"))
+        return skips
 
     def _dns_zones(self, group: str, pe_sym: str) -> None:
         zones = _DNS[group][self.cloud]
@@ -774,8 +834,30 @@ def _bicep_value(v: Any, indent: int) -> str:
     raise TypeError(f"cannot render {type(v).__name__} in Bicep")
 
 
+def _hoist_keys(v: Any, hoisted: dict[str, str]) -> Any:
+    """`v` with every computed object key that holds a quote replaced by a variable (see bicep())."""
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if isinstance(k, Expr) and "'" in k.bicep:
+                name = hoisted.setdefault(k.bicep, f"objectKey{len(hoisted) + 1}")
+                k = Expr(k.arm, name, k.deps)
+            out[k] = _hoist_keys(x, hoisted)
+        return out
+    if isinstance(v, list):
+        return [_hoist_keys(x, hoisted) for x in v]
+    return v
+
+
 def bicep(t: Template) -> str:
-    """main.bicep: the same resources, parameters and outputs as the ARM template."""
+    """main.bicep: the same resources, parameters and outputs as the ARM template.
+
+    A computed object key with a quoted string inside (a user-assigned identity's resourceId as
+    the key of `userAssignedIdentities`) is valid Bicep, but pycep, the parser checkov uses, cannot
+    read it; such keys become variables, declared before the resources.
+    """
+    hoisted: dict[str, str] = {}
+    bodies = {r.sym: _hoist_keys(r.body, hoisted) for r in t.resources}
     lines = ["// Generated by mlops_accelerator (stage 2, Design and Provision Infrastructure).",
              f"// Project {t.metadata['project']}, design version {t.metadata['design_version']}. "
              "Per-environment values are in <env>.bicepparam.",
@@ -791,6 +873,10 @@ def bicep(t: Template) -> str:
         default = "" if p.default is None else f" = {_bicep_value(p.default, 0)}"
         lines.append(f"param {name} {p.type}{default}")
         lines.append("")
+    for expr, var in hoisted.items():
+        lines.append(f"var {var} = {expr}")
+    if hoisted:
+        lines.append("")
     for r in t.resources:
         if r.comment:
             lines.append(f"// {r.comment}")
@@ -802,7 +888,7 @@ def bicep(t: Template) -> str:
             lines.append(f"  parent: {r.parent}")
         name = r.name.bicep if isinstance(r.name, Expr) else _bicep_str(r.name)
         lines.append(f"  name: {name}")
-        for k, v in r.body.items():
+        for k, v in bodies[r.sym].items():
             if k == "scope" and isinstance(v, Ref):
                 lines.append(f"  scope: {v.sym}")
             else:
