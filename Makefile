@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SAMPLE ?= sample-project
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install sample test test-unit test-ui chromium lint bench clean
+.PHONY: install sample test test-unit test-ui test-wheel chromium lint bench clean
 
 $(BIN)/mlops-accelerator: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,11 @@ test-ui: install chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests/ui/lab
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests/ui/voila
 
-test: lint test-unit test-ui
+# The wheel carries the prebuilt labextension: install it where node is hidden and check it.
+test-wheel: install
+	scripts/check_wheel.sh
+
+test: lint test-unit test-ui test-wheel
 
 bench: install
 	$(BIN)/python benchmarks/runner_vs_papermill.py --notebooks 10

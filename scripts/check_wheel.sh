@@ -28,7 +28,11 @@ import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 need = ["share/jupyter/labextensions/mlops-accelerator/package.json",
         "share/jupyter/labextensions/mlops-accelerator/install.json",
-        "etc/jupyter/jupyter_server_config.d/mlops_accelerator.json"]
+        "etc/jupyter/jupyter_server_config.d/mlops_accelerator.json",
+        # the wizards and stage templates ship inside the package
+        "mlops_accelerator/wizards/home.ipynb",
+        "mlops_accelerator/notebooks/01-foundations/01-maturity-assessment.ipynb",
+        "mlops_accelerator/catalogue.yaml"]
 for n in need:
     assert any(x.endswith(n) for x in names), f"wheel lacks {n}"
 assert any("labextensions/mlops-accelerator/static/remoteEntry." in x for x in names), "no remoteEntry"
