@@ -83,7 +83,7 @@ def statuses(project: Project) -> list[ItemStatus]:
             c = item.condition
             state, reason = "not_applicable", f"applies only when {c.stage}.{c.setting} is {c.equals}"
         elif item.is_auto and check is not None and not check["passed"]:
-            state, reason = "failed", check["reason"]
+            state, reason = ("todo" if check.get("pending") else "failed"), check["reason"]
         elif item.is_auto and check is None:
             state, reason = "todo", "automatic check not run yet ('mlops-accelerator check')"
         elif item.needs_signoff and not signed:

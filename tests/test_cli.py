@@ -123,6 +123,16 @@ def test_check_records_results_and_exits_1_when_any_fails(cli, project):
     assert "passed" in out and "failed" in out
 
 
+def test_items_waiting_for_a_stage_run_are_to_do_not_failed(cli, project):
+    cli("check", "foundations")
+    events = {e["item"]: e for e in project.events("check_run")}
+    assert events["S1-05"]["pending"] is True  # proven by the delivery-model notebook: stage 1 never ran
+    assert events["S1-04"]["pending"] is False and events["S1-04"]["passed"] is False  # a real failure
+    items = {i["id"]: i for i in json.loads(cli("status", "--json")[1])["stages"][0]["items"]}
+    assert items["S1-05"]["state"] == "todo" and "run stage 1" in items["S1-05"]["reason"]
+    assert items["S1-04"]["state"] == "failed"
+
+
 def test_report_markdown(cli, project):
     code, _, _ = cli("report", "--format", "md", "-o", str(project.root / "r.md"))
     assert code == 0

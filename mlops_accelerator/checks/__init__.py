@@ -21,9 +21,11 @@ class CheckResult:
     passed: bool
     reason: str
     evidence: tuple[str, ...] = ()  # paths (relative to the project) or short facts
+    pending: bool = False  # not passed because the stage has not run yet: to do, not a failure
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reason": self.reason, "evidence": list(self.evidence)}
+        return {"passed": self.passed, "reason": self.reason, "evidence": list(self.evidence),
+                "pending": self.pending}
 
 
 def passed(reason: str, *evidence: str) -> CheckResult:
@@ -61,13 +63,17 @@ class CheckContext:
         """Evidence from the stage's latest successful run; raises MissingInput if none."""
         ev = self.evidence.get(slug)
         if not ev:
-            raise MissingInput(f"no run evidence yet: run stage {number} "
+            raise NoEvidenceYet(f"no run evidence yet: run stage {number} "
                                f"('mlops-accelerator run {slug}')")
         return ev
 
 
 class MissingInput(Exception):
     """A check cannot decide because an input is missing: reported as a failure with this reason."""
+
+
+class NoEvidenceYet(MissingInput):
+    """The stage has not run successfully yet: the item is still to do, not failed."""
 
 
 # -- small helpers every stage's checks share ----------------------------------
@@ -133,5 +139,7 @@ def run_check(item_id: str, ctx: CheckContext) -> CheckResult:
     fn = all_checks()[item_id]
     try:
         return fn(ctx)
+    except NoEvidenceYet as exc:
+        return CheckResult(False, str(exc), pending=True)
     except MissingInput as exc:
         return failed(str(exc))
