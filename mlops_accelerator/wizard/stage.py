@@ -284,8 +284,11 @@ class StageWizard:
 
     def show_task(self, task: Any, all_tasks: bool = False) -> None:
         self.current_task = "__all__" if all_tasks else task
-        for t, sec in self.form.sections.items():
-            sec.layout.display = None if all_tasks or t == task else "none"
+        sections = self.form.sections
+        # Only the shown task is attached: the browser builds views for what is displayed, so a
+        # stage with a hundred settings (stage 2) opens as fast as its first task.
+        shown = list(sections.values()) if all_tasks else [sections[task]]
+        self.form.widget.children = [self.form.general_errors, *shown]
         self._refresh_task_nav()
 
     def _refresh_task_nav(self) -> None:
