@@ -426,3 +426,17 @@ async def test_a_changed_setting_makes_a_passed_check_stale_in_the_payload(api, 
     code, data = await api("GET", "stages", "1")
     s104 = next(i for i in data["deliverables"] if i["id"] == "S1-04")
     assert s104["state"] == "todo" and "stale" in s104["reason"]
+
+
+async def test_answers_match_the_payload_models_the_typescript_is_generated_from(api, project):
+    from mlops_accelerator import payloads
+    from mlops_accelerator.catalogue import load_catalogue, stage_folder
+
+    code, data = await api("GET", "status")
+    assert code == 200
+    payloads.Status.model_validate(data)
+    code, data = await api("GET", "stages")
+    assert code == 200
+    catalogue = payloads.Catalogue.model_validate(data)
+    assert [(s.number, s.slug, s.folder) for s in catalogue.stages] == [
+        (s.number, s.slug, stage_folder(s.number)) for s in load_catalogue().stages]
