@@ -100,6 +100,11 @@ def init(ctx: click.Context, directory: Path | None, name: str | None, sample: b
     project = Project.create(root, name, settings)
     out = _console()
     out.print(f"Created project [bold]{name}[/] in {project.root}")
+    if sample:  # the sample's stage-4 sources: generated, deterministic (see sample/churn.py)
+        from .sample.churn import write_sample_data
+
+        folder = write_sample_data(project.root)
+        out.print(f"  sample data: {folder.relative_to(project.root)}/ (customer churn, seeded)")
     out.print(f"  settings: {project.path.name}   ledger: {project.ledger_path.relative_to(project.root)}")
     out.print("Next: 'mlops-accelerator status', then answer stage 1: "
               "'mlops-accelerator settings show foundations'.")
