@@ -113,11 +113,17 @@ def _schema(rule: Any, now: datetime) -> Any:
     elif rule.rule == "type":
         col = pa.Column(nullable=True, name=rule.column,
                         checks=[pa.Check(lambda s: _kind(s.dtype) == rule.expected_type, name=name)])
-    else:  # freshness
-        limit = pd.Timestamp(now).tz_localize(None) - pd.Timedelta(days=rule.max_age_days)
+    else:  # freshness: one verdict on the newest value (not one failure per stale row)
+        limit = _freshness_limit(rule, now)
         col = pa.Column(nullable=True, name=rule.column, checks=[pa.Check(
-            lambda s: pd.to_datetime(s, errors="coerce") >= limit, name=name)])
+            lambda s: bool(pd.to_datetime(s, errors="coerce").max() >= limit), name=name)])
     return pa.DataFrameSchema({rule.column: col})
+
+
+def _freshness_limit(rule: Any, now: datetime) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(now).tz_localize(None) - pd.Timedelta(days=rule.max_age_days)
 
 
 def evaluate_rule(rule: Any, asset: str, frame: Any, now: datetime) -> RuleResult:
@@ -131,13 +137,15 @@ def evaluate_rule(rule: Any, asset: str, frame: Any, now: datetime) -> RuleResul
         cases = exc.failure_cases
         result.passed = False
         rows = cases[cases["index"].notna()]
-        if rule.rule == "freshness":
-            # pandera flags every stale row; the rule fails only when even the newest row is stale
-            result.passed = len(rows) < len(frame.dropna(subset=[rule.column]))
-            if result.passed:
-                return result
-            result.detail += f" (newest: {frame[rule.column].max()})"
         result.failed_rows = int(rows["index"].nunique())
+        if rule.rule == "freshness":
+            import pandas as pd
+
+            stamps = pd.to_datetime(frame[rule.column], errors="coerce")
+            stale = stamps[stamps < _freshness_limit(rule, now)]
+            result.failed_rows = int(len(stale))
+            result.detail += f" (newest: {stamps.max()})"
+            rows = pd.DataFrame({"index": stale.index[:EXAMPLES], "failure_case": stale.head(EXAMPLES).astype(str)})
         if rule.rule in ("row_count", "type"):
             result.detail += f" (found: {len(frame)} rows)" if rule.rule == "row_count" else \
                 f" (stored as {frame[rule.column].dtype})"
