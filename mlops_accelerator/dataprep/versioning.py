@@ -162,7 +162,9 @@ class Registry:
         staging_root = lake.root / STAGING / f"{asset.name}-{os.getpid()}"
         shutil.rmtree(staging_root, ignore_errors=True)
         staging_root.mkdir(parents=True)
-        staged = staging_root / ("data.parquet" if asset.type == "uri_file" else "data")
+        last = asset.path.rstrip("/").rsplit("/", 1)[-1]
+        file_name = last if asset.type == "uri_file" and "." in last else "data.parquet"
+        staged = staging_root / (file_name if asset.type == "uri_file" else "data")
         try:
             write_files(staged)
             content, files = folder_hash(staged)
@@ -176,8 +178,8 @@ class Registry:
                     f"data asset '{asset.name}': new content needs a new version, but its path {asset.path} has no "
                     "version folder, so version files would be overwritten: turn on 'Version folder in path'")
             target = lake.local_path(path)
-            if asset.type == "uri_file" and not target.suffix:
-                target = target / "data.parquet"
+            if asset.type == "uri_file" and target.name != file_name:
+                target = target / file_name
             if target.exists():
                 raise DataPrepError(f"data asset '{asset.name}': {self.rel(target)} already exists but is not a "
                                     f"registered version; move it away (it is not overwritten)")
