@@ -300,15 +300,20 @@ def check(ctx: click.Context, stage: str | None) -> None:
 
 @main.command()
 @click.argument("item")
-@click.option("--by", required=True, help="Name of the person signing off.")
+@click.option("--by", required=True, help="Name or e-mail of the person signing off, as on the team roster.")
 @click.option("--role", required=True, help="The role they sign in (id like team_lead, or its name).")
 @click.option("--comment", default="", help="Why, conditions, links to evidence.")
 @click.pass_context
 def signoff(ctx: click.Context, item: str, by: str, role: str, comment: str) -> None:
-    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it."""
-    from .deliverables import sign_off
+    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it.
 
-    event = sign_off(_project(ctx), item, by, role, comment)
+    The signer must be on the stage-1 team roster (by name or e-mail) with that role; the OS user
+    and git identity running the command are recorded beside the name.
+    """
+    from .deliverables import local_identity, sign_off
+
+    project = _project(ctx)
+    event = sign_off(project, item, by, role, comment, identity=local_identity(project.root))
     _console().print(f"Signed off {event['item']} by {event['by']} ({event['role']}) at {event['ts']}")
 
 
@@ -352,10 +357,13 @@ def _has_templates(slug: str) -> bool:
 def generate(ctx: click.Context, stages: tuple[str, ...], params: tuple[str, ...], target: str,
              force: bool) -> None:
     """Write STAGES' parameterised notebooks into the project's notebooks/ folder."""
+    from .run_parameters import check_overrides
     from .runner import generate as do_generate
 
     project = _project(ctx)
-    written = do_generate(project, [_stage(s).slug for s in stages], overrides=_overrides(params),
+    slugs = [_stage(s).slug for s in stages]
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
+    written = do_generate(project, slugs, overrides=_overrides(params),
                           target=target, force=force)
     out = _console()
     for path in written:
@@ -380,10 +388,12 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     """Execute the notebooks of STAGES (or --all) with papermill into a new run folder."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .run_parameters import check_overrides
     from .runner import run_stages
 
     project = _project(ctx)
     slugs = _stage_slugs(stages, all_)
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
     out = _console()
     with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out, transient=True, disable=not out.is_terminal or out.is_dumb_terminal) as bar:

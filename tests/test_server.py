@@ -23,7 +23,16 @@ NS = "mlops-accelerator"
 
 @pytest.fixture
 def jp_server_config(jp_root_dir):
-    return {"ServerApp": {"jpserver_extensions": {"mlops_accelerator": True}}}
+    # A single-user server: whoever holds the token signs as Ada (see MLOpsAccelerator.signers).
+    return {"ServerApp": {"jpserver_extensions": {"mlops_accelerator": True}},
+            "MLOpsAccelerator": {"signers": {"*": "ada@contoso.com"}}}
+
+
+def _put_ada_on_the_roster(project, roles=None):
+    from mlops_accelerator.roles import ROLE_IDS
+
+    project.set_values("foundations", {"team_roster": [
+        {"name": "Ada Lovelace", "email": "ada@contoso.com", "roles": list(roles or ROLE_IDS)}]})
 
 
 @pytest.fixture
@@ -266,6 +275,7 @@ async def _signable(api):
 
 
 async def test_sign_off(api, project):
+    _put_ada_on_the_roster(project)
     item = await _signable(api)
     role = item["signoff_roles"][0]
     code, data = await api("POST", "signoffs",
@@ -283,11 +293,12 @@ async def test_sign_off_wrong_role_or_missing_fields_writes_nothing(api, project
 
     item = await _signable(api)
     outsider = next(r for r in ROLE_IDS if r not in item["signoff_roles"])
+    _put_ada_on_the_roster(project)
     before = _ledger_types(project)
-    code, data = await api("POST", "signoffs", body={"item": item["id"], "by": "Bob", "role": outsider})
+    code, data = await api("POST", "signoffs", body={"item": item["id"], "role": outsider})
     assert code == 400 and "may be signed off only by" in data["error"]
     code, data = await api("POST", "signoffs", body={"item": item["id"]})
-    assert code == 400 and {e["field"] for e in data["errors"]} == {"by", "role"}
+    assert code == 400 and {e["field"] for e in data["errors"]} == {"role"}
     assert _ledger_types(project) == before
 
 
