@@ -195,13 +195,22 @@ def settings_show(ctx: click.Context, stage: str, as_json: bool) -> None:
 
 
 def _parse_value(raw: str) -> Any:
-    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}."""
+    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}.
+
+    Unquoted text with a ' #' stays text (YAML would cut it there as a comment), and YAML
+    aliases are refused (a few of them expand into gigabytes).
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
 
     if raw == "":
         return ""
+    if re.search(r"(^|\s)#", raw) and raw.strip()[:1] not in ("'", '"'):
+        return raw
     try:
+        if any(isinstance(e, AliasEvent) for e in YAML(typ="safe", pure=True).parse(raw)):
+            raise UsageError(f"{raw[:60]!r}: YAML aliases (*name) are not accepted in a value; write it out")
         value = YAML(typ="safe").load(raw)
     except YAMLError:
         return raw
@@ -416,6 +425,9 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         out.print(f"  [red]{r.status}[/] {r.key}: {cell}{e.get('ename')}: {e.get('evalue')}", markup=True)
         if r.output:
             out.print(f"           partial output kept: {r.output}")
+    leaked = {slug: o["error"] for slug, o in result.stages.items() if o.get("error")}
+    for slug, message in leaked.items():
+        out.print(f"  FAILED stage {slug}: {message}", markup=False, highlight=False)
     from .deliverables import run_checks
     from .workspace import STAGE_SLUGS
 
@@ -423,7 +435,7 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     passed_n = sum(res.passed for _, res in checks)
     out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} not passed "
               "('mlops-accelerator status --items' for details)")
-    if failed:
+    if failed or leaked:
         ctx.exit(1)
 
 
