@@ -56,6 +56,12 @@ class _Group(click.Group):
         except AcceleratorError as exc:
             _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # read-only or full disk somewhere the library did not expect: no traceback
+            from rich.markup import escape
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}")
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -420,3 +420,18 @@ def test_a_project_inside_another_projects_runs_is_refused(project):
     with pytest.raises(UsageError, match="runs/"):
         Project.create(project.root / "runs" / "r1" / "nested", "nested")
     assert not (project.root / "runs" / "r1").exists()
+
+
+def test_an_unexpected_os_error_is_a_clear_cli_error(cli, project, monkeypatch):
+    from pathlib import Path
+
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if "runs" in self.parts:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    code, _, err = cli("run", "foundations")
+    assert code == 1 and "Read-only file system" in err and "runs" in err
