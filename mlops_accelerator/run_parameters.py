@@ -1,7 +1,7 @@
 """What `run -p KEY=VALUE` (and a REST run's `parameters`) may override, checked before any kernel.
 
-A run override must change something: a setting of a stage being run that one of its notebooks
-takes as a parameter. Runner-owned parameters (project_dir, output_dir, target, run_id) and
+A run override must change something: a setting of a stage being run (its notebooks take the
+whole stage's settings as one `settings` mapping, so every setting of a stage with notebooks counts). Runner-owned parameters (project_dir, output_dir, target, run_id) and
 anything else are refused with the list of what may be overridden, instead of being ignored.
 """
 
@@ -19,9 +19,8 @@ def overridable(stages: list[str]) -> list[str]:
 
     names: set[str] = set()
     for slug in stages:
-        fields = schema_for(slug).model_fields
-        for template in stage_templates(slug):
-            names |= {p.name for p in template.parameters if p.name in fields and p.name not in RUNNER_PARAMETERS}
+        if stage_templates(slug):
+            names |= set(schema_for(slug).model_fields) - set(RUNNER_PARAMETERS)
     return sorted(names)
 
 

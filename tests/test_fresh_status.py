@@ -113,7 +113,7 @@ def test_checks_of_an_earlier_release_are_stale(tmp_path):
 
 def test_sign_off_on_changed_settings_needs_reapproval_with_the_diff(tmp_path):
     project = make_project(tmp_path / "proj")
-    sign_off(project, "S1-01", "Ada Lovelace", "team_lead")
+    sign_off(project, "S1-01", "Dana Lee", "team_lead")
     assert item(project, "S1-01").state == "done"
     old = project.effective_settings("foundations")["sprint_length_weeks"]
     new = 3 if old != 3 else 4
@@ -123,11 +123,11 @@ def test_sign_off_on_changed_settings_needs_reapproval_with_the_diff(tmp_path):
     assert s101.state == "awaiting_signoff"
     assert "needs re-approval" in s101.reason and "sprint_length_weeks" in s101.reason
     assert {"field": "sprint_length_weeks", "old": old, "new": new} in s101.reapproval["changes"]
-    assert s101.to_dict()["reapproval"]["by"] == "Ada Lovelace"
+    assert s101.to_dict()["reapproval"]["by"] == "Dana Lee"
     # setting it back restores the approved design: the sign-off holds again
     cli(project, "settings", "set", "foundations", f"sprint_length_weeks={old}")
     assert item(project, "S1-01").state == "done"
     # a new sign-off on the changed settings holds
     cli(project, "settings", "set", "foundations", f"sprint_length_weeks={new}")
-    sign_off(project, "S1-01", "Ada Lovelace", "team_lead")
+    sign_off(project, "S1-01", "Dana Lee", "team_lead")
     assert item(project, "S1-01").state == "done" and item(project, "S1-01").reapproval is None
