@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalogue import stage_folder
 from .errors import UsageError
 from .resources import templates_dir
 
@@ -44,7 +45,7 @@ class Template:
 
     @property
     def key(self) -> str:
-        return f"{self.number:02d}-{self.stage}/{self.name}"
+        return f"{stage_folder(self.number)}/{self.name}"
 
 
 def read_parameters(nb: dict[str, Any], path: Path) -> tuple[Parameter, ...]:
@@ -73,19 +74,19 @@ def load_template(path: Path, stage: str, number: int) -> Template:
 
 def stage_templates(stage: str, root: Path | None = None) -> list[Template]:
     """The templates of a stage, in file-name order."""
-    from .catalogue import load_catalogue
+    from .catalogue import stage_identity
 
-    st = load_catalogue().stage(stage)
-    folder = (root or templates_dir()) / f"{st.number:02d}-{st.slug}"
+    st = stage_identity(stage)
+    folder = (root or templates_dir()) / stage_folder(st.number)
     return [load_template(p, st.slug, st.number) for p in sorted(folder.glob("*.ipynb"))]
 
 
 def parameter_values(template: Template, effective: dict[str, dict[str, Any]],
                      runner: dict[str, Any]) -> dict[str, Any]:
     """Values for a template's parameters: runner-provided, then its own stage, then earlier stages."""
-    from .workspace import STAGE_SLUGS
+    from .catalogue import stage_slugs
 
-    order = [template.stage] + [s for s in STAGE_SLUGS if s != template.stage]
+    order = [template.stage] + [s for s in stage_slugs() if s != template.stage]
     values = {}
     for p in template.parameters:
         if p.name in RUNNER_PARAMETERS:
