@@ -5,13 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def settings(values: dict[str, Any]) -> Any:
-    """The stage-4 settings model from the notebook's parameters (validated with the wizard's schema)."""
-    from ..settings import schema_for
-
-    return schema_for("data").model_validate(dict(values))
-
-
 def table(head: list[str], rows: list[list[Any]]) -> str:
     def cell(v: Any) -> str:
         return str("" if v is None else v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
