@@ -63,10 +63,9 @@ def datastores_md(report: dict[str, Any]) -> str:
                  [[d["name"], d["type"], d["account_name"], d["container"], d["auth"]] for d in report["datastores"]])
 
 
-def rbac_md(report: dict[str, Any]) -> str:
+def rbac_md(assignments: list[dict[str, Any]]) -> str:
     return table(["Principal", "Role", "Scope", "Datastore"],
-                 [[r["principal"], r["role"], r["scope"], r["datastore"] or "(whole account)"]
-                  for r in report["storage_role_assignments"]])
+                 [[r["principal"], r["role"], r["scope"], r["datastore"] or "(whole account)"] for r in assignments])
 
 
 def spec_files_md(report: dict[str, Any]) -> str:
