@@ -1,8 +1,9 @@
 """What `run -p KEY=VALUE` (and a REST run's `parameters`) may override, checked before any kernel.
 
 A run override must change something: a setting of a stage being run (its notebooks take the
-whole stage's settings as one `settings` mapping, so every setting of a stage with notebooks counts). Runner-owned parameters (project_dir, output_dir, target, run_id) and
-anything else are refused with the list of what may be overridden, instead of being ignored.
+whole stage's settings as one `settings` mapping, so every setting of a stage with notebooks
+counts). Runner-owned parameters (project_dir, output_dir, target, run_id) and anything else
+are refused with the list of what may be overridden, instead of being ignored.
 """
 
 from __future__ import annotations
