@@ -359,6 +359,14 @@ class V1ToV2(ContextAwareTransformer):
         model = cst.Call(func=cst.Name("Model"), args=args)
         return cst.Call(func=cst.parse_expression(f"{ws}.models.create_or_update"), args=[cst.Arg(model)])
 
+    def _Model(self, orig: cst.Call, new: cst.Call, a: _Args) -> cst.BaseExpression | None:
+        ws, name = a.get("workspace"), a.get("name")
+        if ws is None or name is None or any(k.startswith("#") for k in a.by_name):
+            return None
+        version = a.keyword("version")
+        tail = f", {self._code(version)}" if version else ', label="latest"'
+        return cst.parse_expression(f"{self._code(ws)}.models.get(name={self._code(name)}{tail})")
+
     def _Model__register(self, orig: cst.Call, new: cst.Call, a: _Args) -> cst.BaseExpression | None:
         ws, path = a.get("workspace"), a.get("model_path")
         if ws is None or path is None or a.get("model_name") is None:

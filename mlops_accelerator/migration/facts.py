@@ -50,6 +50,7 @@ POSITIONAL = {
     "Workspace": ("subscription_id", "resource_group", "workspace_name"),
     "Workspace.get": ("name", "auth", "subscription_id", "resource_group"),
     "Model.register": ("workspace", "model_path", "model_name"),
+    "Model": ("workspace", "name", "id", "tags", "properties", "version"),
     "Run.log": ("name", "value", "description", "step"),
     "Run.tag": ("key", "value"),
     "Run.register_model": ("model_name", "model_path"),

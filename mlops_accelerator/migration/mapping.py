@@ -56,7 +56,8 @@ ROWS: tuple[Row, ...] = (
         "(YAML) and pass it as an input"),
     Row("model-register", ("Model", "Model.register", "Run.register_model"),
         "model asset: `ml_client.models.create_or_update(Model(path=..., name=..., type='custom_model'))`", True,
-        "Model.get_model_path and model download: read the model from a job input instead"),
+        "Model.get_model_path: an online deployment finds its model under os.environ['AZUREML_MODEL_DIR']; "
+        "a job gets it as an input"),
     Row("compute", ("ComputeTarget", "AmlCompute", "AmlCompute.provisioning_configuration"),
         "compute by name on the job (`compute='cpu-cluster'`); clusters as compute YAML (stage 3)", True,
         "provisioning code: define the cluster in the compute YAML that stage 3 generates"),
