@@ -49,6 +49,7 @@ def run_rewrite(settings: Any, inv: dict[str, Any], out: Path) -> dict[str, Any]
               [[f["path"], f["status"], len(f["converted"]), len(f["left"])] for f in result["files"]
                if f["status"] != "copied"])
     doc.heading("Left for a person")
+    doc.para("Lines are those of the migrated copy, where the change is made.")
     doc.table(["where", "API", "why", "mapping row"],
               [[f"{x['file']}:{x['line']}", x["api"], x["reason"], x["link"] or "-"] for x in result["left"]],
               "nothing: every SDK v1 use was rewritten")
