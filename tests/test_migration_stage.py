@@ -189,3 +189,42 @@ def test_stage7_runs_through_the_runner_on_the_sample(tmp_path):
     assert state["S7-06"].state == "awaiting_signoff", state["S7-06"].reason
     for item in ("S7-01", "S7-02", "S7-04", "S7-05"):
         assert state[item].state == "todo" and state[item].reason.startswith("needs Azure"), state[item].reason
+
+
+def test_bad_sources_and_paths_are_refused_with_the_field_named(tmp_path):
+    from pydantic import ValidationError
+
+    from mlops_accelerator.migration.inventory import SourceError, resolve_source
+    from mlops_accelerator.settings.migrate import ParityRun
+
+    with pytest.raises(SourceError, match="migration_source: 'https://github.com/x/y.git' is a remote"):
+        resolve_source("https://github.com/x/y.git", tmp_path)
+    with pytest.raises(SourceError, match="migration_source: 'nope' is not a folder"):
+        resolve_source("nope", tmp_path)
+    for bad in ("../outside.py", "/etc/passwd", "src/../../x.py"):
+        with pytest.raises(ValidationError) as info:
+            ParityRun(entry_point=bad)
+        assert info.value.errors()[0]["type"] == "relative_path_inside_source"
+
+
+def test_a_legacy_script_using_what_the_shim_does_not_replay_fails_its_side_with_the_api_named(tmp_path):
+    from mlops_accelerator.settings.migrate import ParityTolerance
+
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "data.csv").write_text("x,label\n1,0\n2,1\n")
+    (legacy / "train.py").write_text("from azureml.core import Run\nrun = Run.get_context()\n"
+                                     "run.log('accuracy', 0.5)\nprint(run.get_details())\n")
+    migrated = tmp_path / "migrated"
+    migrated.mkdir()
+    (migrated / "train.py").write_text("import mlflow\nmlflow.log_metric('accuracy', 0.5)\n")
+    result = parity.run_parity(
+        legacy_root=legacy, migrated_root=migrated, work_dir=tmp_path / "runs", entry_point="train.py",
+        arguments=[], data={"d": "data.csv"}, inputs={"d": "d"}, model_file="model.pkl", label_column="label",
+        sample_rows=2, tolerance=ParityTolerance(), project_dir=tmp_path, experiment="shim")
+    legacy_side = result["sides"]["legacy"]
+    assert legacy_side["status"] == "failed" and "Run.get_details is not replayed" in legacy_side["stderr"]
+    assert legacy_side["metrics"] == {"accuracy": 0.5}  # what it logged before failing is kept
+    assert not result["passed"]
+    plan = cutover.plan(as_settings("migrate", {}).cutover_plan, result, [], ParityTolerance())
+    assert "the legacy training run failed" in plan["blocked_by"]

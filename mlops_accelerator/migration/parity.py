@@ -54,15 +54,25 @@ def _tail(text: str, n: int = 1500) -> str:
     return text[-n:]
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> dict[str, Any]:
-    start = time.monotonic()
+def _env(extra: dict[str, str]) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLFLOW_RUN_ID")}
     base.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "PYTHONHASHSEED": "0"})
+    return {**base, **extra}
+
+
+def _start(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, time.monotonic()
+
+
+def _finish(started: tuple[subprocess.Popen, float], timeout: float) -> dict[str, Any]:
+    proc, start = started
     try:
-        res = subprocess.run(cmd, cwd=cwd, env={**base, **env}, capture_output=True, text=True, timeout=timeout,
-                             check=False)
-        out = {"returncode": res.returncode, "stdout": _tail(res.stdout), "stderr": _tail(res.stderr)}
+        stdout, stderr = proc.communicate(timeout=timeout)
+        out = {"returncode": proc.returncode, "stdout": _tail(stdout), "stderr": _tail(stderr)}
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         out = {"returncode": None, "stdout": "", "stderr": f"stopped after {timeout:g} s"}
     out["status"] = "succeeded" if out["returncode"] == 0 else "failed"
     out["duration_s"] = round(time.monotonic() - start, 2)
@@ -83,33 +93,42 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
                experiment: str, stage4_assets: dict[str, dict[str, Any]] | None = None,
                timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
     """Run both sides and compare them. Never touches legacy_root or migrated_root (runs on copies)."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
     legacy_root, migrated_root, work = Path(legacy_root), Path(migrated_root), Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
+    if not data:
+        raise ValueError("parity_run.data is empty: map the legacy dataset name to the local file both runs "
+                         "read (e.g. churn-training: data/churn.csv)")
     files = {name: (legacy_root / rel).resolve() for name, rel in data.items()}
     missing = [f"{n}: {p}" for n, p in files.items() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"parity_run.data: no such file for {', '.join(missing)}")
-    uri = tracking_uri(project_dir)
-    mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
-    exp = client.get_experiment_by_name(experiment)
-    exp_id = exp.experiment_id if exp else client.create_experiment(
-        experiment, artifact_location=(Path(project_dir) / "mlflow" / "artifacts").resolve().as_uri())
     entry = Path(entry_point)
     first = next(iter(files.values()))
     version = data_version(first, (stage4_assets or {}).get(next(iter(files))))
     sides: dict[str, dict[str, Any]] = {}
 
-    # Legacy: its own entry point, SDK v1 replaced by the recording shim.
+    # Legacy: its own entry point, SDK v1 replaced by the recording shim; it trains while MLflow starts.
     _copy(legacy_root, work / "legacy")
     record = work / "legacy-v1-run.json"
     record.unlink(missing_ok=True)
-    res = _run([sys.executable, entry.name, *arguments], work / "legacy" / entry.parent,
-               {"PYTHONPATH": str(SHIM), "MLOPS_V1_SHIM_RECORD": str(record),
-                "MLOPS_V1_SHIM_DATASETS": json.dumps({k: str(v) for k, v in files.items()})}, timeout)
+    legacy = _start([sys.executable, entry.name, *arguments], work / "legacy" / entry.parent,
+                    {"PYTHONPATH": str(SHIM), "MLOPS_V1_SHIM_RECORD": str(record),
+                     "MLOPS_V1_SHIM_DATASETS": json.dumps({k: str(v) for k, v in files.items()})})
+    try:
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        uri = tracking_uri(project_dir)
+        mlflow.set_tracking_uri(uri)
+        client = MlflowClient(uri)
+        exp = client.get_experiment_by_name(experiment)
+        exp_id = exp.experiment_id if exp else client.create_experiment(
+            experiment, artifact_location=(Path(project_dir) / "mlflow" / "artifacts").resolve().as_uri())
+    except BaseException:
+        legacy[0].kill()  # do not leave the training running when MLflow cannot start
+        legacy[0].communicate()
+        raise
+    res = _finish(legacy, timeout)
     logged = json.loads(record.read_text()) if record.is_file() else {"metrics": {}, "tags": {}}
     res["metrics"] = {k: float(v[-1]) for k, v in logged.get("metrics", {}).items() if v}
     run = client.create_run(exp_id, run_name="legacy (SDK v1, offline shim)",
@@ -128,7 +147,7 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
                             tags={"mlops.side": "migrated", "mlops.data_version": version})
     env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": run.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
     env.update({f"AZURE_ML_INPUT_{inputs.get(name, name)}": str(path) for name, path in files.items()})
-    res = _run([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env, timeout)
+    res = _finish(_start([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env), timeout)
     res["metrics"] = dict(client.get_run(run.info.run_id).data.metrics)
     client.set_terminated(run.info.run_id, "FINISHED" if res["status"] == "succeeded" else "FAILED")
     res["mlflow_run_id"] = run.info.run_id
