@@ -23,7 +23,7 @@ from libcst.codemod import CodemodContext, ContextAwareTransformer
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider
 
-from .facts import POSITIONAL, _Collector, dotted, module_facts, notebook_code
+from .facts import POSITIONAL, _Collector, dotted, module_facts, notebook_code, parse_error
 from .inventory import SKIP_DIRS
 from .mapping import row_for
 
@@ -575,7 +575,7 @@ def migrate_tree(src: str | Path, dest: str | Path, add_mlflow_to: list[str] | N
                 res = migrate_source(old)
                 new = add_mlflow(res.code) if rel in wanted else res.code
             except cst.ParserSyntaxError as exc:
-                entry.update(status="unparseable", error=f"line {exc.raw_line}: {exc.message}")
+                entry.update(status="unparseable", error=parse_error(exc, old))
                 files.append(entry)
                 continue
             entry["converted"] = [asdict(c) for c in res.converted]

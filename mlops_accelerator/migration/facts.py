@@ -270,3 +270,10 @@ def notebook_code(nb: dict[str, Any]) -> list[tuple[int, str]]:
         lines = [("# " + ln) if ln.lstrip().startswith(("%", "!")) else ln for ln in src.split("\n")]
         out.append((i, "\n".join(lines) + "\n"))
     return out
+
+
+def parse_error(exc: Any, code: str) -> str:
+    """A per-file message for code libcst cannot parse, with a hint when it looks like Python 2."""
+    hint = " (Python 2 syntax? port it to Python 3 first)" if re.search(r"^\s*(print|exec)\s+[^(\s=]", code, re.M) \
+        else ""
+    return f"line {exc.raw_line}: {exc.message}{hint}"

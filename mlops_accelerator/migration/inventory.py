@@ -105,7 +105,7 @@ def scan(source: str | Path, project_dir: str | Path | None = None) -> dict[str,
     """The inventory of a legacy project (plain data, JSON-ready)."""
     import libcst as cst
 
-    from .facts import module_facts
+    from .facts import module_facts, parse_error
 
     root = resolve_source(source, project_dir)
     local_modules = {p.stem for p in root.rglob("*.py")} | {p.name for p in root.iterdir() if p.is_dir()}
@@ -143,9 +143,7 @@ def scan(source: str | Path, project_dir: str | Path | None = None) -> dict[str,
             try:
                 f = module_facts(code)
             except cst.ParserSyntaxError as exc:
-                hint = " (Python 2 syntax? port it to Python 3 first)" if re.search(r"^\s*print\s+[^(\s]", code, re.M) \
-                    else ""
-                inv["unparseable"].append({**where, "error": f"line {exc.raw_line}: {exc.message}{hint}"})
+                inv["unparseable"].append({**where, "error": parse_error(exc, code)})
                 continue
             imported |= f.imports
             if f.main_guard:
