@@ -128,6 +128,14 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
         legacy[0].kill()  # do not leave the training running when MLflow cannot start
         legacy[0].communicate()
         raise
+    # Migrated: as its command job runs it; it starts as soon as its MLflow run exists (both train at once).
+    _copy(migrated_root, work / "migrated")
+    mrun = client.create_run(exp_id, run_name="migrated (SDK v2 command)",
+                             tags={"mlops.side": "migrated", "mlops.data_version": version})
+    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": mrun.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
+    env.update({f"AZURE_ML_INPUT_{inputs.get(name, name)}": str(path) for name, path in files.items()})
+    migrated = _start([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env)
+
     res = _finish(legacy, timeout)
     logged = json.loads(record.read_text()) if record.is_file() else {"metrics": {}, "tags": {}}
     res["metrics"] = {k: float(v[-1]) for k, v in logged.get("metrics", {}).items() if v}
@@ -141,16 +149,10 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     res["mlflow_run_id"] = run.info.run_id
     sides["legacy"] = res
 
-    # Migrated: as its command job runs it.
-    _copy(migrated_root, work / "migrated")
-    run = client.create_run(exp_id, run_name="migrated (SDK v2 command)",
-                            tags={"mlops.side": "migrated", "mlops.data_version": version})
-    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": run.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
-    env.update({f"AZURE_ML_INPUT_{inputs.get(name, name)}": str(path) for name, path in files.items()})
-    res = _finish(_start([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env), timeout)
-    res["metrics"] = dict(client.get_run(run.info.run_id).data.metrics)
-    client.set_terminated(run.info.run_id, "FINISHED" if res["status"] == "succeeded" else "FAILED")
-    res["mlflow_run_id"] = run.info.run_id
+    res = _finish(migrated, timeout)
+    res["metrics"] = dict(client.get_run(mrun.info.run_id).data.metrics)
+    client.set_terminated(mrun.info.run_id, "FINISHED" if res["status"] == "succeeded" else "FAILED")
+    res["mlflow_run_id"] = mrun.info.run_id
     sides["migrated"] = res
 
     metrics = {}
