@@ -330,3 +330,22 @@ def test_the_migrated_copy_cannot_go_inside_the_source(legacy):
     with pytest.raises(ValueError):
         migrate_tree(legacy, legacy)
     assert _tree(legacy) == before
+
+
+def test_inventory_of_a_git_clone_records_its_commit_and_goes_on_past_bad_files(legacy):
+    import subprocess
+
+    from mlops_accelerator.migration.inventory import scan
+
+    git = ["git", "-C", str(legacy), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(legacy)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "legacy"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    inv = scan(legacy)
+    assert inv["git_commit"] == head
+    assert not any(f["path"].startswith(".git/") for f in inv["files"])
+    assert {u["file"] for u in inv["unparseable"]} == {"old.py", "broken.py"}
+    assert "Python 2" in next(u["error"] for u in inv["unparseable"] if u["file"] == "old.py")
+    assert [(u["file"], u["line"], u["api"]) for u in inv["sdk_v1"]] == [
+        ("src/train.py", 3, "Run.get_context"), ("src/train.py", 4, "Run.log")]
