@@ -228,3 +228,37 @@ def test_a_legacy_script_using_what_the_shim_does_not_replay_fails_its_side_with
     assert not result["passed"]
     plan = cutover.plan(as_settings("migrate", {}).cutover_plan, result, [], ParityTolerance())
     assert "the legacy training run failed" in plan["blocked_by"]
+
+
+def test_a_v1_pipeline_becomes_a_pipeline_job_that_loads(tmp_path):
+    from azure.ai.ml import load_job
+
+    from mlops_accelerator.migration.codemod import migrate_tree
+    from mlops_accelerator.migration.packaging import write_pipeline
+
+    legacy = tmp_path / "legacy"
+    (legacy / "steps").mkdir(parents=True)
+    (legacy / "steps" / "prep.py").write_text("print('prep')\n")
+    (legacy / "steps" / "train.py").write_text("print('train')\n")
+    (legacy / "requirements.txt").write_text("azureml-core\nscikit-learn==1.5.0\n")
+    (legacy / "pipeline.py").write_text(
+        "from azureml.pipeline.core import Pipeline\n"
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "prep = PythonScriptStep(name='Prep data', script_name='prep.py', source_directory='steps', "
+        "compute_target='cpu')\n"
+        "train = PythonScriptStep(name='train', script_name='train.py', arguments=['--lr', 0.05], "
+        "source_directory='steps')\n"
+        "pipeline = Pipeline(workspace=ws, steps=[prep, train])\n")
+    inv = inventory.scan(legacy)
+    assert [s["config"]["name"] for s in inv["steps"]] == ["Prep data", "train"]
+    migrate_tree(legacy, tmp_path / "migrated")
+    res = write_pipeline(tmp_path / "azureml", tmp_path / "migrated", inv, default_compute="cpu-cluster",
+                         default_experiment="exp", name="training-pipeline")
+    assert res["loads"], res["problems"]
+    assert res["steps"] == [{"name": "prep_data", "command": "python prep.py"},
+                            {"name": "train", "command": "python train.py --lr 0.05"}]
+    loaded = load_job(tmp_path / "azureml" / "pipeline.yml")
+    assert list(loaded.jobs) == ["prep_data", "train"] and loaded.compute == "cpu-cluster"
+    assert loaded.jobs["prep_data"].compute == "cpu"
+    conda = (tmp_path / "azureml" / "conda.yml").read_text()
+    assert "scikit-learn==1.5.0" in conda and "azureml-core" not in conda

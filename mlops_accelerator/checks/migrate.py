@@ -44,12 +44,13 @@ What the local target records (notebooks/07-migrate) beyond that, and how:
   "metrics_logged", "unparseable": ["scripts/old.py: line 6: ..."]}
 - rewrite: {"converted": 15, "left": 4, "unparseable": ["scripts/old.py"]}
 - azureml_job: {"written": true, "loads": true, "command": "python train.py ...", "compute": ...,
-  "inputs": [{"dataset", "input", "data_asset", "path"}], "problems": []}
+  "inputs": [{"dataset", "input", "data_asset", "path"}], "problems": [],
+  "pipeline": {"written": false, "loads": null, "steps": [{"name", "command"}]}}  # from PythonScriptSteps
 - cutover: {"blocked_by": ["auc: migrated 0.8 vs legacy 0.93 is outside the tolerance"],
   "steps": [{"step", "owner", "status"}], "rollback_criteria": [...],
   "signoffs": [{"item": "S7-08", "what", "roles", "people"}]}
 - artifacts: inventory_report, rewrite_report, migrated_code, migration_diff, mapping_table,
-  azureml_job, parity_report, parity_report_md, cutover_plan.
+  azureml_job, azureml_pipeline, parity_report, parity_report_md, cutover_plan.
 """
 
 from __future__ import annotations

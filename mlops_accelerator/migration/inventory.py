@@ -111,7 +111,7 @@ def scan(source: str | Path, project_dir: str | Path | None = None) -> dict[str,
     local_modules = {p.stem for p in root.rglob("*.py")} | {p.name for p in root.iterdir() if p.is_dir()}
     inv: dict[str, Any] = {"source": str(root), "git_commit": _git_commit(root), "files": [], "entry_points": [],
                            "dependencies": {"declared": [], "imported": []}, "data_reads": [], "metrics": [],
-                           "sdk_v1": [], "unparseable": [], "runs": [], "datasets": []}
+                           "sdk_v1": [], "unparseable": [], "runs": [], "datasets": [], "steps": []}
     imported: set[str] = set()
     for path in _walk(root):
         rel = path.relative_to(root).as_posix()
@@ -166,6 +166,9 @@ def scan(source: str | Path, project_dir: str | Path | None = None) -> dict[str,
                     args = a["args"]
                     inv["datasets"].append({**where, "line": a["line"], "name": args.get("name"),
                                             "version": args.get("version")})
+                elif a["api"] == "PythonScriptStep":
+                    inv["steps"].append({**where, "line": a["line"], "var": var, "config": a["args"],
+                                         "compute": _resolve(a["args"].get("compute_target"), f.assigned)})
     for run in inv["runs"]:
         script = run["config"].get("script")
         folder = run["config"].get("source_directory", ".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,95 @@ def _conda(legacy_conda: Path | None, requirements: list[str], python_version: s
             "dependencies": [*rest, {"pip": pip}]}
 
 
+def write_conda(out: Path, migrated_root: str | Path, inventory: dict[str, Any], conda_src: str | None,
+                python_version: str) -> Path:
+    """conda.yml: the legacy conda file (or requirements) without the SDK v1 packages, plus MLflow."""
+    import yaml
+
+    reqs = [f"{d['name']}{d['spec']}" for d in inventory["dependencies"]["declared"]
+            if d["file"].startswith("requirements")]
+    conda = _conda(Path(migrated_root) / conda_src if conda_src else None, reqs, python_version)
+    path = out / "conda.yml"
+    path.write_text(yaml.safe_dump(conda, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _step_command(cfg: dict[str, Any]) -> str | None:
+    script, args = cfg.get("script_name"), cfg.get("arguments") or []
+    if not isinstance(script, str) or not isinstance(args, list) or any(isinstance(a, dict) for a in args):
+        return None
+    return " ".join(shlex.quote(str(w)) for w in ["python", script, *args])
+
+
+def write_pipeline(out_dir: str | Path, migrated_root: str | Path, inventory: dict[str, Any], *,
+                   default_compute: str, default_experiment: str, name: str,
+                   python_version: str = "3.11") -> dict[str, Any]:
+    """The legacy PythonScriptSteps as one pipeline job of command steps (`pipeline.yml`), loaded back.
+
+    v1 steps ordered by PipelineData become v2 steps linked by outputs/inputs: that data flow is not
+    inferred here, so steps without links run in parallel; the result says so.
+    """
+    import yaml
+    from azure.ai.ml import command, dsl, load_job
+    from azure.ai.ml.entities import Environment
+
+    from ..artifacts.azureml_specs import _quiet_sdk
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = inventory.get("steps") or []
+    if not steps:
+        return {"written": False, "reason": "the legacy code has no PythonScriptStep", "steps": []}
+    conda = out / "conda.yml"
+    if not conda.is_file():
+        write_conda(out, migrated_root, inventory, None, python_version)
+    planned, skipped = [], []
+    for i, st in enumerate(steps):
+        cfg = st["config"]
+        line = _step_command(cfg)
+        step_name = cfg.get("name") if isinstance(cfg.get("name"), str) else f"step_{i + 1}"
+        step_name = re.sub(r"\W", "_", step_name).lower()
+        if line is None:
+            skipped.append(f"{st['file']}:{st['line']} {step_name}: script or arguments are not literals")
+            continue
+        folder = cfg.get("source_directory") if isinstance(cfg.get("source_directory"), str) else "."
+        compute = (st.get("compute") or {}).get("args", {}).get("name") if isinstance(st.get("compute"), dict) \
+            else cfg.get("compute_target") if isinstance(cfg.get("compute_target"), str) else None
+        planned.append({"name": step_name, "command": line, "code": Path(migrated_root) / folder, "compute": compute})
+    env = Environment(image=DEFAULT_IMAGE, conda_file=str(conda))
+    with _quiet_sdk():
+        nodes = {p["name"]: command(name=p["name"], code=str(p["code"]), command=p["command"], environment=env,
+                                    compute=p["compute"]) for p in planned}
+
+        @dsl.pipeline(name=name, compute=default_compute, experiment_name=default_experiment)
+        def migrated_pipeline() -> None:
+            for step_name, node in nodes.items():
+                node().name = step_name
+
+        data = json.loads(json.dumps(migrated_pipeline()._to_dict()))
+    for p in planned:  # relative paths so the folder can move; one conda file for every step
+        job = data["jobs"][p["name"]]
+        job["environment"] = {"image": DEFAULT_IMAGE, "conda_file": "conda.yml"}
+        job["component"]["environment"] = dict(job["environment"])
+        job["component"]["code"] = os.path.relpath(p["code"], out)
+    path = out / "pipeline.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    problems = []
+    try:
+        with _quiet_sdk():
+            loaded = load_job(path)
+            valid = loaded._validate()
+        if not valid.passed:
+            problems.append(str(valid.error_messages))
+        if list(loaded.jobs) != [p["name"] for p in planned]:
+            problems.append(f"steps load as {list(loaded.jobs)}")
+    except Exception as exc:  # the SDK's loader refused the file
+        problems.append(f"{type(exc).__name__}: {exc}")
+    return {"written": True, "file": "pipeline.yml", "steps": [{k: p[k] for k in ("name", "command")} for p in planned],
+            "skipped": skipped, "loads": not problems, "problems": problems,
+            "note": "steps linked by PipelineData in v1 need outputs/inputs in v2; without them they run in parallel"}
+
+
 def write_job(out_dir: str | Path, migrated_root: str | Path, inventory: dict[str, Any], inputs: dict[str, str],
               *, local_data: dict[str, str], legacy_root: str | Path, stage4_assets: list[dict[str, Any]],
               configured_dataset: str | None, default_compute: str, default_experiment: str,
@@ -86,10 +176,7 @@ def write_job(out_dir: str | Path, migrated_root: str | Path, inventory: dict[st
     env_args = (run.get("environment") or {}).get("args", {}) if isinstance(run.get("environment"), dict) else {}
     conda_src = env_args.get("file_path") if isinstance(env_args.get("file_path"), str) else None
     exp = next((e.get("name") for e in inventory.get("experiments", []) if isinstance(e.get("name"), str)), None)
-    reqs = [f"{d['name']}{d['spec']}" for d in inventory["dependencies"]["declared"]
-            if d["file"].startswith("requirements")]
-    conda = _conda(Path(migrated_root) / conda_src if conda_src else None, reqs, python_version)
-    (out / "conda.yml").write_text(yaml.safe_dump(conda, sort_keys=False), encoding="utf-8")
+    write_conda(out, migrated_root, inventory, conda_src, python_version)
 
     matched = match_data_assets(inputs, stage4_assets, configured_dataset)
     job_inputs, mapping = {}, []

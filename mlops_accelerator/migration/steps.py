@@ -72,15 +72,18 @@ def job_entry(inv: dict[str, Any], settings: Any) -> tuple[str, list[str]]:
 
 def run_packaging(settings: Any, inv: dict[str, Any], rewrite: dict[str, Any], project_dir: str | Path,
                   out: Path, project: str, python_version: str) -> dict[str, Any]:
-    from .packaging import write_job
+    from .packaging import write_job, write_pipeline
 
     cm = settings.config_mapping
-    return write_job(out / "azureml", out / "migrated", inv, rewrite["inputs"],
-                     local_data=dict(settings.parity_run.data), legacy_root=inv["source"],
-                     stage4_assets=stage4_assets(project_dir), configured_dataset=cm.dataset,
-                     default_compute=cm.training_compute,
-                     default_experiment=project_value(cm.training_experiment, project),
-                     python_version=python_version)
+    experiment = project_value(cm.training_experiment, project)
+    job = write_job(out / "azureml", out / "migrated", inv, rewrite["inputs"],
+                    local_data=dict(settings.parity_run.data), legacy_root=inv["source"],
+                    stage4_assets=stage4_assets(project_dir), configured_dataset=cm.dataset,
+                    default_compute=cm.training_compute, default_experiment=experiment, python_version=python_version)
+    job["pipeline"] = write_pipeline(out / "azureml", out / "migrated", inv, default_compute=cm.training_compute,
+                                     default_experiment=experiment, name=cm.training_pipeline,
+                                     python_version=python_version)
+    return job
 
 
 def write_configuration(settings: Any, project: str, out: Path) -> list[dict[str, Any]]:
