@@ -349,3 +349,20 @@ def test_inventory_of_a_git_clone_records_its_commit_and_goes_on_past_bad_files(
     assert "Python 2" in next(u["error"] for u in inv["unparseable"] if u["file"] == "old.py")
     assert [(u["file"], u["line"], u["api"]) for u in inv["sdk_v1"]] == [
         ("src/train.py", 3, "Run.get_context"), ("src/train.py", 4, "Run.log")]
+
+
+def test_hostile_names_and_arguments_stay_data():
+    import ast
+    import shlex
+
+    r = _migrate("""
+        from azureml.core import Dataset, Run, ScriptRunConfig
+        run = Run.get_context()
+        ds = Dataset.get_by_name(ws, name='x"]; import os; os.system("id") #')
+        src = ScriptRunConfig(source_directory="src", script="train.py", arguments=["--note", "a'b $(id) \\"q\\""])
+        """)
+    tree = ast.parse(r.code)  # still Python
+    assert "os.system" not in [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
+    assert list(r.inputs.values()) == ["x____import_os__os_system__id____"]
+    [command] = [ast.literal_eval(k.value) for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg == "command"]
+    assert shlex.split(command) == ["python", "train.py", "--note", "a'b $(id) \"q\""]

@@ -26,6 +26,7 @@ from libcst.metadata import PositionProvider
 from .facts import POSITIONAL, _Collector, dotted, module_facts, notebook_code, parse_error
 from .inventory import SKIP_DIRS
 from .mapping import row_for
+from .parity import input_name
 
 DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 INPUT_ENV = "AZURE_ML_INPUT_"  # Azure ML sets AZURE_ML_INPUT_<name> to each job input's path
@@ -36,12 +37,6 @@ _CREDENTIALS = {"InteractiveLoginAuthentication": "InteractiveBrowserCredential"
 _SP_KEYWORDS = {"service_principal_id": "client_id", "service_principal_password": "client_secret"}
 # v2 names that are also SDK v1 class names: a bare call of them in the output is the v2 entity.
 _SHARED_NAMES = {"Environment", "Model"}
-
-
-def input_name(dataset: str) -> str:
-    """A v1 dataset name as a v2 job input name (letters, digits, underscores)."""
-    name = re.sub(r"\W", "_", dataset)
-    return name if re.match(r"[A-Za-z_]", name) else f"data_{name}"
 
 
 @dataclass

@@ -27,6 +27,14 @@ SHIM = Path(__file__).parent / "shim"
 RUN_TIMEOUT = 600  # seconds per side
 
 
+def input_name(dataset: str) -> str:
+    """A v1 dataset name as a v2 job input name (letters, digits, underscores), as the codemod spells it."""
+    import re
+
+    name = re.sub(r"\W", "_", dataset)
+    return name if re.match(r"[A-Za-z_]", name) else f"data_{name}"
+
+
 def within(tol: Any, legacy: float, migrated: float) -> bool:
     """The settings' rule: every tolerance that is set (> 0) must hold."""
     diff = abs(migrated - legacy)
@@ -103,6 +111,9 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     if missing:
         raise FileNotFoundError(f"parity_run.data: no such file for {', '.join(missing)}")
     entry = Path(entry_point)
+    for root in (legacy_root, migrated_root):
+        if not (root / entry).is_file():
+            raise FileNotFoundError(f"parity_run.entry_point: '{entry_point}' is not a file in {root}")
     first = next(iter(files.values()))
     version = data_version(first, (stage4_assets or {}).get(next(iter(files))))
     sides: dict[str, dict[str, Any]] = {}
@@ -133,7 +144,7 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     mrun = client.create_run(exp_id, run_name="migrated (SDK v2 command)",
                              tags={"mlops.side": "migrated", "mlops.data_version": version})
     env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": mrun.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
-    env.update({f"AZURE_ML_INPUT_{inputs.get(name, name)}": str(path) for name, path in files.items()})
+    env.update({f"AZURE_ML_INPUT_{inputs.get(name) or input_name(name)}": str(path) for name, path in files.items()})
     migrated = _start([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env)
 
     res = _finish(legacy, timeout)
