@@ -83,9 +83,12 @@ def _conda(path: Path, rel: str) -> list[dict[str, str]]:
         return []
     out = []
     for dep in (data or {}).get("dependencies") or [] if isinstance(data, dict) else []:
-        items = dep.get("pip", []) if isinstance(dep, dict) else [dep]
-        for item in items:
-            m = REQUIREMENT.match(str(item).replace("=", "==", 1) if "==" not in str(item) else str(item))
+        is_pip = isinstance(dep, dict)
+        for item in (dep.get("pip") or [] if is_pip else [dep]):
+            text = str(item)
+            if not is_pip and "=" in text and "==" not in text and not re.search(r"[<>!~]=", text):
+                text = text.replace("=", "==", 1)  # conda's pin (python=3.11) in pip's spelling
+            m = REQUIREMENT.match(text)
             if m:
                 out.append({"file": rel, "name": m.group(1), "spec": m.group(3).strip()})
     return out

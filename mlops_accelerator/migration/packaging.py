@@ -48,9 +48,13 @@ def _conda(legacy_conda: Path | None, requirements: list[str], python_version: s
             pip += [str(p) for p in d["pip"]]
         else:
             rest.append(d)
-    pip += [r for r in requirements if r not in pip]
-    pip = [p for p in pip if not p.lower().startswith(V1_PACKAGES)]
-    pip += [p for p in ADDED_PACKAGES if not any(x.lower().startswith(p) for x in pip)]
+    def name(req: str) -> str:
+        return re.split(r"[<>=!~\[; ]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+    listed = {name(p) for p in pip}
+    pip += [r for r in requirements if name(r) not in listed]  # the conda file's pins win
+    pip = [p for p in pip if not name(p).startswith(V1_PACKAGES)]
+    pip += [p for p in ADDED_PACKAGES if p not in {name(x) for x in pip}]
     if "pip" not in rest:
         rest.append("pip")
     return {"name": data.get("name") or "migrated-env", "channels": data.get("channels") or ["conda-forge"],
