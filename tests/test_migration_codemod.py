@@ -366,3 +366,29 @@ def test_hostile_names_and_arguments_stay_data():
     assert list(r.inputs.values()) == ["x____import_os__os_system__id____"]
     [command] = [ast.literal_eval(k.value) for k in ast.walk(tree) if isinstance(k, ast.keyword) and k.arg == "command"]
     assert shlex.split(command) == ["python", "train.py", "--note", "a'b $(id) \"q\""]
+
+
+def _fake_key():
+    import base64
+    import random
+
+    return base64.b64encode(random.Random(3).randbytes(64)).decode()  # shaped like a storage key, not one
+
+
+def test_code_scan_finds_secrets_names_and_data_paths_but_not_configuration(tmp_path):
+    from mlops_accelerator.migration.scan import scan
+
+    src = tmp_path / "src"
+    (src / "configuration").mkdir(parents=True)
+    (src / "train.py").write_text(
+        'import pandas as pd\n'
+        'df = pd.read_csv("/mnt/share/churn.csv")\n'
+        'MODEL = "churn-model"\n'
+        'key = "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=' + _fake_key() + '"\n'
+        'out = "outputs/model.pkl"\n')
+    (src / "configuration" / "names.py").write_text('MODEL = "churn-model"\n')
+    res = scan(tmp_path, "src", {"churn-model"})
+    assert res["scanned_files"] == 1
+    assert {(x["line"], x["literal"]) for x in res["hardcoded_names"]} == {(2, "/mnt/share/churn.csv"),
+                                                                            (3, "churn-model")}
+    assert [x["line"] for x in res["secrets"]] and all(x["file"] == "src/train.py" for x in res["secrets"])

@@ -2,14 +2,18 @@
 
 Secrets are found with detect-secrets' plugins (Azure storage keys, private keys, tokens, high-entropy
 strings, keyword assignments). A hard-coded name is a string literal equal to a configured data asset
-or model name (or a legacy dataset name) outside the configuration files.
+or model name (or a legacy dataset name), or a data file path (absolute, or ending in a data format),
+outside the configuration files: the ported scripts take them as arguments or job inputs.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
+
+DATA_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)\S+$|^\S+\.(csv|tsv|parquet|jsonl|xlsx?|feather)$", re.I)
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:
@@ -40,5 +44,5 @@ def scan(root: str | Path, folder: str, names: set[str]) -> dict[str, Any]:
         rel = p.relative_to(root).as_posix()
         out["secrets"] += [{"file": rel, **s} for s in _secrets(p)]
         out["hardcoded_names"] += [{"file": rel, "line": line, "literal": value}
-                                   for line, value in _literals(p) if value in names]
+                                   for line, value in _literals(p) if value in names or DATA_PATH.match(value)]
     return out
