@@ -68,23 +68,37 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**base, **extra}
 
 
-def _start(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
-    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return proc, time.monotonic()
+class _Side:
+    """A training subprocess; a thread collects its output so its duration ends when it does."""
 
+    def __init__(self, cmd: list[str], cwd: Path, env: dict[str, str]):
+        import threading
 
-def _finish(started: tuple[subprocess.Popen, float], timeout: float) -> dict[str, Any]:
-    proc, start = started
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-        out = {"returncode": proc.returncode, "stdout": _tail(stdout), "stderr": _tail(stderr)}
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        out = {"returncode": None, "stdout": "", "stderr": f"stopped after {timeout:g} s"}
-    out["status"] = "succeeded" if out["returncode"] == 0 else "failed"
-    out["duration_s"] = round(time.monotonic() - start, 2)
-    return out
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.out: dict[str, Any] = {}
+        self.thread = threading.Thread(target=self._collect, daemon=True)
+        self.thread.start()
+
+    def _collect(self) -> None:
+        stdout, stderr = self.proc.communicate()
+        self.out = {"returncode": self.proc.returncode, "stdout": _tail(stdout), "stderr": _tail(stderr),
+                    "duration_s": round(time.monotonic() - self.start, 2)}
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.thread.join()
+
+    def finish(self, timeout: float) -> dict[str, Any]:
+        self.thread.join(max(0.0, timeout - (time.monotonic() - self.start)))
+        if self.thread.is_alive():
+            self.kill()
+            self.out = {"returncode": None, "stdout": "", "stderr": f"stopped after {timeout:g} s",
+                        "duration_s": round(time.monotonic() - self.start, 2)}
+        out = dict(self.out)
+        out["status"] = "succeeded" if out["returncode"] == 0 else "failed"
+        return out
 
 
 def _copy(src: Path, dest: Path) -> None:
@@ -122,12 +136,17 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     _copy(legacy_root, work / "legacy")
     record = work / "legacy-v1-run.json"
     record.unlink(missing_ok=True)
-    legacy = _start([sys.executable, entry.name, *arguments], work / "legacy" / entry.parent,
+    legacy = _Side([sys.executable, entry.name, *arguments], work / "legacy" / entry.parent,
                     {"PYTHONPATH": str(SHIM), "MLOPS_V1_SHIM_RECORD": str(record),
                      "MLOPS_V1_SHIM_DATASETS": json.dumps({k: str(v) for k, v in files.items()})})
     try:
+        import logging
+
         import mlflow
         from mlflow.tracking import MlflowClient
+
+        for name in ("mlflow", "alembic"):  # database set-up chatter is not the reader's business
+            logging.getLogger(name).setLevel(logging.WARNING)
 
         uri = tracking_uri(project_dir)
         mlflow.set_tracking_uri(uri)
@@ -136,8 +155,7 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
         exp_id = exp.experiment_id if exp else client.create_experiment(
             experiment, artifact_location=(Path(project_dir) / "mlflow" / "artifacts").resolve().as_uri())
     except BaseException:
-        legacy[0].kill()  # do not leave the training running when MLflow cannot start
-        legacy[0].communicate()
+        legacy.kill()  # do not leave the training running when MLflow cannot start
         raise
     # Migrated: as its command job runs it; it starts as soon as its MLflow run exists (both train at once).
     _copy(migrated_root, work / "migrated")
@@ -145,9 +163,9 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
                              tags={"mlops.side": "migrated", "mlops.data_version": version})
     env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": mrun.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
     env.update({f"AZURE_ML_INPUT_{inputs.get(name) or input_name(name)}": str(path) for name, path in files.items()})
-    migrated = _start([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env)
+    migrated = _Side([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env)
 
-    res = _finish(legacy, timeout)
+    res = legacy.finish(timeout)
     logged = json.loads(record.read_text()) if record.is_file() else {"metrics": {}, "tags": {}}
     res["metrics"] = {k: float(v[-1]) for k, v in logged.get("metrics", {}).items() if v}
     run = client.create_run(exp_id, run_name="legacy (SDK v1, offline shim)",
@@ -160,7 +178,7 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     res["mlflow_run_id"] = run.info.run_id
     sides["legacy"] = res
 
-    res = _finish(migrated, timeout)
+    res = migrated.finish(timeout)
     res["metrics"] = dict(client.get_run(mrun.info.run_id).data.metrics)
     client.set_terminated(mrun.info.run_id, "FINISHED" if res["status"] == "succeeded" else "FAILED")
     res["mlflow_run_id"] = mrun.info.run_id
