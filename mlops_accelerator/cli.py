@@ -410,10 +410,10 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         out.print(f"  [red]{r.status}[/] {r.key}: {cell}{e.get('ename')}: {e.get('evalue')}", markup=True)
         if r.output:
             out.print(f"           partial output kept: {r.output}")
+    from .catalogue import load_catalogue
     from .deliverables import run_checks
-    from .workspace import STAGE_SLUGS
 
-    checks = run_checks(project, [STAGE_SLUGS.index(s) + 1 for s in slugs])
+    checks = run_checks(project, [load_catalogue().stage(s).number for s in slugs])
     passed_n = sum(res.passed for _, res in checks)
     out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} not passed "
               "('mlops-accelerator status --items' for details)")

@@ -29,6 +29,9 @@ def lay_out_legacy_project(root: Path) -> Path:
             for child in node.iterdir():
                 if child.name != "__pycache__":
                     copy(child, dest / child.name)
+        elif node.name.endswith(".py2"):
+            # Shipped as .py2 so tools that parse the package's Python skip it; laid out as the .py it was.
+            dest.with_suffix(".py").write_bytes(node.read_bytes())
         else:
             dest.write_bytes(node.read_bytes())
 
