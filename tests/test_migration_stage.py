@@ -169,6 +169,11 @@ def test_a_broken_migration_fails_parity_and_blocks_the_cutover_naming_the_metri
     check = run_check("S7-07", ctx)
     assert not check.passed and not check.pending
     assert check.reason.startswith(metric) or metric in check.reason, check.reason
+    # As the parity notebook records it: the training ran, the model was not registered, and why.
+    ev["training_pipeline"] = {"status": "succeeded", "where": "local", "model": {},
+                               "not_registered": "parity failed: " + "; ".join(plan["blocked_by"])}
+    s703 = run_check("S7-03", ctx)
+    assert not s703.passed and "not registered" in s703.reason and f"{metric}: migrated" in s703.reason
     assert _hashes(legacy) == before
 
 
@@ -262,3 +267,10 @@ def test_a_v1_pipeline_becomes_a_pipeline_job_that_loads(tmp_path):
     assert loaded.jobs["prep_data"].compute == "cpu"
     conda = (tmp_path / "azureml" / "conda.yml").read_text()
     assert "scikit-learn==1.5.0" in conda and "azureml-core" not in conda
+
+
+def test_the_checks_say_needs_azure_for_exactly_the_keys_the_evidence_model_marks_from_azure():
+    from mlops_accelerator.checks.migrate import _FROM_AZURE
+    from mlops_accelerator.evidence.models import MigrateEvidence
+
+    assert set(_FROM_AZURE) == MigrateEvidence.fields_from_azure()

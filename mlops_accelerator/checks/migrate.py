@@ -36,6 +36,7 @@ What the local target records (notebooks/07-migrate) beyond that, and how:
   saying what Azure must run.
 - training_pipeline: the migrated training ran locally end to end and its model is in the project's
   MLflow registry with the metric tag; it adds `"where": "local"` ("azureml" when read from Azure).
+  When parity fails the model is not registered: `"model": {}` and `"not_registered": "parity failed: ..."`.
 - code_scan: the job's code folder of the migrated copy; adds `"folder": "migrated/src"`.
 - parity: adds `"predictions": {"sample_rows": 100, "agreeing": 100}` (both models on the first rows of
   the data; S7-07 fails when any prediction differs), `"differing": ["auc"]` and
@@ -140,6 +141,8 @@ def training_ported(ctx: CheckContext) -> CheckResult:
         return failed(f"the training pipeline ended {tp.get('status')}: check the train/evaluate/register "
                       f"steps")
     model = tp.get("model") or {}
+    if not model and tp.get("not_registered"):
+        return failed(f"the migrated training ran but its model was not registered ({tp['not_registered']})")
     if model.get("name") != s.config_mapping.model or not model.get("version"):
         return failed(f"the pipeline registered '{model.get('name')}', not the configured model "
                       f"'{s.config_mapping.model}' (AML_MODEL)")
