@@ -56,6 +56,12 @@ class _Group(click.Group):
         except AcceleratorError as exc:
             _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # read-only or full disk somewhere the library did not expect: no traceback
+            from rich.markup import escape
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}")
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,6 +110,11 @@ def init(ctx: click.Context, directory: Path | None, name: str | None, sample: b
         lay_out_legacy_project(project.root)  # the SDK v1 project stage 7 migrates
     out = _console()
     out.print(f"Created project [bold]{name}[/] in {project.root}")
+    if sample:  # the sample's stage-4 sources: generated, deterministic (see sample/churn.py)
+        from .sample.churn import write_sample_data
+
+        folder = write_sample_data(project.root)
+        out.print(f"  sample data: {folder.relative_to(project.root)}/ (customer churn, seeded)")
     out.print(f"  settings: {project.path.name}   ledger: {project.ledger_path.relative_to(project.root)}")
     out.print("Next: 'mlops-accelerator status', then answer stage 1: "
               "'mlops-accelerator settings show foundations'.")
@@ -199,13 +210,22 @@ def settings_show(ctx: click.Context, stage: str, as_json: bool) -> None:
 
 
 def _parse_value(raw: str) -> Any:
-    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}."""
+    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}.
+
+    Unquoted text with a ' #' stays text (YAML would cut it there as a comment), and YAML
+    aliases are refused (a few of them expand into gigabytes).
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
 
     if raw == "":
         return ""
+    if re.search(r"(^|\s)#", raw) and raw.strip()[:1] not in ("'", '"'):
+        return raw
     try:
+        if any(isinstance(e, AliasEvent) for e in YAML(typ="safe", pure=True).parse(raw)):
+            raise UsageError(f"{raw[:60]!r}: YAML aliases (*name) are not accepted in a value; write it out")
         value = YAML(typ="safe").load(raw)
     except YAMLError:
         return raw
@@ -304,15 +324,20 @@ def check(ctx: click.Context, stage: str | None) -> None:
 
 @main.command()
 @click.argument("item")
-@click.option("--by", required=True, help="Name of the person signing off.")
+@click.option("--by", required=True, help="Name or e-mail of the person signing off, as on the team roster.")
 @click.option("--role", required=True, help="The role they sign in (id like team_lead, or its name).")
 @click.option("--comment", default="", help="Why, conditions, links to evidence.")
 @click.pass_context
 def signoff(ctx: click.Context, item: str, by: str, role: str, comment: str) -> None:
-    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it."""
-    from .deliverables import sign_off
+    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it.
 
-    event = sign_off(_project(ctx), item, by, role, comment)
+    The signer must be on the stage-1 team roster (by name or e-mail) with that role; the OS user
+    and git identity running the command are recorded beside the name.
+    """
+    from .deliverables import local_identity, sign_off
+
+    project = _project(ctx)
+    event = sign_off(project, item, by, role, comment, identity=local_identity(project.root))
     _console().print(f"Signed off {event['item']} by {event['by']} ({event['role']}) at {event['ts']}")
 
 
@@ -356,10 +381,13 @@ def _has_templates(slug: str) -> bool:
 def generate(ctx: click.Context, stages: tuple[str, ...], params: tuple[str, ...], target: str,
              force: bool) -> None:
     """Write STAGES' parameterised notebooks into the project's notebooks/ folder."""
+    from .run_parameters import check_overrides
     from .runner import generate as do_generate
 
     project = _project(ctx)
-    written = do_generate(project, [_stage(s).slug for s in stages], overrides=_overrides(params),
+    slugs = [_stage(s).slug for s in stages]
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
+    written = do_generate(project, slugs, overrides=_overrides(params),
                           target=target, force=force)
     out = _console()
     for path in written:
@@ -384,10 +412,12 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     """Execute the notebooks of STAGES (or --all) with papermill into a new run folder."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .run_parameters import check_overrides
     from .runner import run_stages
 
     project = _project(ctx)
     slugs = _stage_slugs(stages, all_)
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
     out = _console()
     with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out, transient=True, disable=not out.is_terminal or out.is_dumb_terminal) as bar:
@@ -410,6 +440,9 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         out.print(f"  [red]{r.status}[/] {r.key}: {cell}{e.get('ename')}: {e.get('evalue')}", markup=True)
         if r.output:
             out.print(f"           partial output kept: {r.output}")
+    leaked = {slug: o["error"] for slug, o in result.stages.items() if o.get("error")}
+    for slug, message in leaked.items():
+        out.print(f"  FAILED stage {slug}: {message}", markup=False, highlight=False)
     from .catalogue import load_catalogue
     from .deliverables import run_checks
 
@@ -417,8 +450,90 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     passed_n = sum(res.passed for _, res in checks)
     out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} not passed "
               "('mlops-accelerator status --items' for details)")
-    if failed:
+    if failed or leaked:
         ctx.exit(1)
+
+
+# -- data (stage 4's registered data assets) --------------------------------------
+
+@main.group()
+def data() -> None:
+    """Registered data assets: versions, lineage and integrity (stage 4)."""
+
+
+def _registry(ctx: click.Context):
+    from .dataprep.versioning import Registry
+
+    return Registry(_project(ctx).root)
+
+
+@data.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def data_list(ctx: click.Context, as_json: bool) -> None:
+    """Every registered data asset with its versions."""
+    reg = _registry(ctx)
+    rows = [{"name": r["name"], "version": r["version"], "type": r["type"], "path": r["path"],
+             "rows": r.get("rows"), "created_at": r.get("created_at"), "content_hash": r["content_hash"][:16],
+             "intact": not reg.verify(r)}
+            for name in reg.names() for r in reg.versions(name)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    out = _console()
+    if not rows:
+        out.print("No data assets registered yet: run stage 4 ('mlops-accelerator run data').")
+        return
+    from rich.table import Table
+
+    table = Table("asset", "version", "type", "rows", "created", "content", "files", "path")
+    for r in rows:
+        table.add_row(r["name"], r["version"], r["type"], f"{r['rows']:,}" if r["rows"] is not None else "",
+                      r["created_at"] or "", r["content_hash"],
+                      "[green]intact[/]" if r["intact"] else "[red]CHANGED[/]", r["path"])
+    out.print(table)
+
+
+@data.command("show")
+@click.argument("asset", metavar="NAME[:VERSION]")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def data_show(ctx: click.Context, asset: str, as_json: bool) -> None:
+    """One asset version (the latest without :VERSION): files, tags, lineage and an integrity check."""
+    from .dataprep import DataPrepError
+
+    reg = _registry(ctx)
+    name, _, version = asset.partition(":")
+    try:
+        rec = reg.get(name, version or None)
+    except DataPrepError as exc:
+        raise UsageError(str(exc)) from exc
+    problems = reg.verify(rec)
+    if as_json:
+        click.echo(json.dumps({**rec, "integrity_problems": problems}, indent=2, default=str))
+        return
+    out = _console()
+    lin = rec.get("lineage", {})
+    out.print(f"[bold]{rec['name']}:{rec['version']}[/] ({rec['type']}) {rec.get('description') or ''}", markup=True)
+    out.print(f"  path:      {rec['path']}", markup=False)
+    out.print(f"  local:     {rec['local_path']}", markup=False)
+    out.print(f"  content:   sha256 {rec['content_hash']} ({len(rec['files'])} file(s), {rec.get('rows', '?')} rows)",
+              markup=False)
+    out.print("  tags:      " + ", ".join(f"{k}={v}" for k, v in rec.get("tags", {}).items()), markup=False)
+    out.print(f"  produced:  {rec.get('created_at', '')} by run {lin.get('run_id', '?')}, notebook "
+              f"{lin.get('notebook', '?')}, commit {lin.get('git_commit') or '(not a git repository)'}", markup=False)
+    out.print(f"  layer:     {lin.get('layer', '?')} (table {lin.get('table', '?')})", markup=False)
+    for src in lin.get("sources", []):
+        out.print(f"  source:    {src['name']}: {src['rows']} rows, bronze manifest {src['manifest']} "
+                  f"(sha256 {src['manifest_sha256'][:16]}), content {src['content_hash'][:16]}", markup=False)
+    failed = [q for q in rec.get("quality", []) if not q.get("passed")]
+    out.print(f"  quality:   {len(rec.get('quality', []))} rule(s), {len(failed)} warning(s) failed"
+              + "".join(f"; {q['rule']} on {q['column']} ({q['failed_rows']} rows)" for q in failed), markup=False)
+    if problems:
+        for p in problems:
+            out.print(f"  [red]integrity:[/] {p}", markup=True, highlight=False)
+        ctx.exit(1)
+    out.print("  integrity: [green]every file matches its registered hash[/]", markup=True)
 
 
 # -- report --------------------------------------------------------------------
