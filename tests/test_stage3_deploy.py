@@ -157,8 +157,11 @@ def test_github_jobs_deploy_in_order_and_prod_is_gated(pipelines):
     assert jobs["deploy-prod"]["environment"] == "prod"
     run = " ".join(s.get("run", "") for s in jobs["deploy-prod"]["steps"])
     assert "az deployment group create" in run
-    assert "--template-file infra/arm/azuredeploy.json" in run
-    assert "@infra/arm/azuredeploy.parameters.prod.json" in run
+    assert '--template-file "$TEMPLATE_FILE"' in run and '--parameters "@$PARAMETERS_FILE"' in run
+    env = jobs["deploy-prod"]["env"]
+    assert env["TEMPLATE_FILE"] == "infra/arm/azuredeploy.json"
+    assert env["PARAMETERS_FILE"] == "infra/arm/azuredeploy.parameters.prod.json"
+    assert env["RESOURCE_GROUP"] == "rg-contoso-churn-prod"
     assert "what-if" in run
 
 

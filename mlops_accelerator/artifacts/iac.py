@@ -77,6 +77,35 @@ _DNS = {
 }
 
 
+IAC_TOOLS = ("arm", "bicep", "terraform")
+
+
+def output_files(tool: str, envs: Iterable[str]) -> list[str]:
+    """What `write_iac` writes for one tool, relative to its output folder (e.g. `arm/azuredeploy.json`)."""
+    envs = list(envs)
+    if tool == "bicep":
+        return ["bicep/main.bicep", *(f"bicep/{e}.bicepparam" for e in envs)]
+    if tool == "terraform":
+        from . import terraform
+
+        return [f"terraform/{f}" for f in terraform.FIXED_FILES] + [
+            f"terraform/{f}" for e in envs for f in (terraform.tfvars_name(e), terraform.backend_name(e))]
+    return ["arm/azuredeploy.json", *(f"arm/azuredeploy.parameters.{e}.json" for e in envs)]
+
+
+def pipeline_files(tool: str, env: str) -> dict[str, str]:
+    """Repository paths (under infra/) a pipeline deploys one environment with; names agree with
+    `output_files`, which is what `export` copies to infra/."""
+    if tool == "bicep":
+        return {"template": "infra/bicep/main.bicep", "parameters": f"infra/bicep/{env}.bicepparam"}
+    if tool == "terraform":
+        from . import terraform
+
+        return {"template": "infra/terraform", "parameters": f"infra/terraform/{terraform.tfvars_name(env)}",
+                "backend": f"infra/terraform/{terraform.backend_name(env)}"}
+    return {"template": "infra/arm/azuredeploy.json", "parameters": f"infra/arm/azuredeploy.parameters.{env}.json"}
+
+
 def _cloud(region: str) -> int:
     return 1 if region.startswith("usgov") else 2 if region.startswith("china") else 0
 
@@ -914,7 +943,8 @@ def bicepparam(t: Template, env: str) -> str:
 
 def write_iac(design: Settings, folder: str | Path, project: str = "mlops", *,
               today: dt.date | None = None) -> dict[str, list[Path]]:
-    """Write arm/azuredeploy.json + parameter files and bicep/main.bicep + <env>.bicepparam."""
+    """Write arm/azuredeploy.json + parameter files, bicep/main.bicep + <env>.bicepparam and the same
+    design as Terraform (terraform/*.tf + <env>.tfvars + backend.<env>.hcl)."""
     folder = Path(folder)
     t = build(design, project, today=today)
     arm_dir, bicep_dir = folder / "arm", folder / "bicep"
@@ -934,6 +964,9 @@ def write_iac(design: Settings, folder: str | Path, project: str = "mlops", *,
         p = bicep_dir / f"{env}.bicepparam"
         p.write_text(bicepparam(t, env), encoding="utf-8")
         written["bicep"].append(p)
+    from .terraform import write_terraform
+
+    written["terraform"] = write_terraform(t, design, folder / "terraform", project, today=today)
     return written
 
 

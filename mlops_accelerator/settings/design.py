@@ -23,6 +23,7 @@ from pydantic import AfterValidator, Field, create_model
 from pydantic_core import PydanticCustomError
 
 from .. import naming
+from ..ci_safety import CI_SAFE
 from ..errors import FieldError
 from ..naming import (
     AppInsightsName,
@@ -186,8 +187,9 @@ class Environment(Record):
 
 
 class Tag(Record):
-    key: TagKey = Field(title="Key")  # type: ignore[valid-type]
-    value: Annotated[str, Field(max_length=256)] = Field("", title="Value",
+    # Tags reach the deploy pipelines: no CI expressions (ci_safety) on top of Azure's rules.
+    key: Annotated[TagKey, CI_SAFE] = Field(title="Key")  # type: ignore[valid-type]
+    value: Annotated[str, Field(max_length=256), CI_SAFE] = Field("", title="Value",
                                                           description="May use {project} and {env}.")
 
 
