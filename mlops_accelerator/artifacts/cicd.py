@@ -28,6 +28,7 @@ from typing import Any
 
 from ..ci_safety import require_ci_safe
 from .azureml_specs import as_settings
+from .escape import md_text
 
 GITHUB_WORKFLOW = ".github/workflows/deploy-infra.yml"
 ADO_PIPELINE = "azure-pipelines/deploy-infra.yml"
@@ -300,8 +301,9 @@ def setup_guide(p: Mapping[str, Any]) -> str:
              "|---|---|---|---|---|---|---|"]
     for e in p["environments"]:
         approval = ("required: " + (", ".join(e["approvers"]) or "NO APPROVER NAMED")) if e["gated"] else "-"
-        lines.append(f"| {e['name']} | {e['subscription_id']} | {e['resource_group']} | {e['region']} | "
-                     f"{e['identity'] or '-'} | {e['connection'] or '-'} | {approval} |")
+        cells = [e["name"], e["subscription_id"], e["resource_group"], e["region"], e["identity"] or "-",
+                 e["connection"] or "-", approval]
+        lines.append("| " + " | ".join(md_text(c).replace("|", "\\|") for c in cells) + " |")
     lines += ["", "## GitHub Actions", "",
               f"1. For each environment create a GitHub environment of that name in `{repo}` "
               "(Settings > Environments) and set three **variables** (not secrets): `AZURE_CLIENT_ID` (the "

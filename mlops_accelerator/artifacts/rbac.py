@@ -27,6 +27,7 @@ from typing import Any
 
 from ..roles import ROLES_BY_ID
 from ..settings.design import BUILTIN_ROLES, PRIVILEGED_ROLES, CustomRole, Settings, resource_name
+from .escape import csv_row
 
 _WS_PROVIDER = "Microsoft.MachineLearningServices/workspaces"
 CSV_COLUMNS = ("environment", "principal_type", "principal", "members", "project_role", "azure_role",
@@ -75,9 +76,25 @@ def role_definition(design: Settings, role: CustomRole) -> dict[str, Any]:
             "AssignableScopes": assignable_scopes(design, role)}
 
 
+def role_file_names(names: list[str]) -> list[str]:
+    """One visible, distinct file name per role name: a slug of the name (never empty or hidden),
+    with a short hash of the exact name when two names slug alike ("MLOps Custom", "MLOps-Custom")."""
+    import hashlib
+
+    slugs = [_slug(n) or "role" for n in names]
+    out = []
+    for name, slug in zip(names, slugs, strict=True):
+        if slugs.count(slug) > 1 or slug == "role":
+            slug = f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        out.append(f"{slug}.json")
+    return out
+
+
 def custom_role_definitions(design: Settings) -> dict[str, dict[str, Any]]:
-    """File name -> role definition, one per custom role of the design."""
-    return {f"{_slug(r.name)}.json": role_definition(design, r) for r in design.custom_roles}
+    """File name -> role definition, one per custom role of the design (names never collide)."""
+    roles = list(design.custom_roles)
+    files = role_file_names([r.name for r in roles])
+    return {f: role_definition(design, r) for f, r in zip(files, roles, strict=True)}
 
 
 def group_name(project: str, role: str, env: str) -> str:
@@ -121,7 +138,7 @@ def assignments_csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csv_row(r) for r in rows)  # no cell is read as a spreadsheet formula
     return buf.getvalue()
 
 
