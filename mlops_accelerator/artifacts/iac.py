@@ -37,22 +37,26 @@ from ..settings.design import Settings, resource_name
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
 
-# Current GA (non-preview) API versions.
+# The newest GA (non-preview) API version of each resource type, checked 2026-11-29 against the
+# official ARM schemas (Azure/azure-resource-manager-schemas at a1454431, 2026-08-16); the tests
+# validate every generated resource against that version's schema (tests/data/arm-schemas).
+# Application Insights components and role assignments have no GA version newer than these.
+API_CHECKED = "2026-11-29"
 API = {
-    "Microsoft.OperationalInsights/workspaces": "2022-10-01",
+    "Microsoft.OperationalInsights/workspaces": "2025-07-01",
     "Microsoft.Insights/components": "2020-02-02",
-    "Microsoft.Storage/storageAccounts": "2023-05-01",
-    "Microsoft.KeyVault/vaults": "2023-07-01",
-    "Microsoft.ContainerRegistry/registries": "2023-07-01",
-    "Microsoft.Network/networkSecurityGroups": "2023-11-01",
-    "Microsoft.Network/virtualNetworks": "2023-11-01",
-    "Microsoft.Network/privateEndpoints": "2023-11-01",
-    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "2023-11-01",
-    "Microsoft.Network/privateDnsZones": "2020-06-01",
-    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2020-06-01",
-    "Microsoft.MachineLearningServices/workspaces": "2024-04-01",
+    "Microsoft.Storage/storageAccounts": "2026-04-01",
+    "Microsoft.KeyVault/vaults": "2026-02-01",
+    "Microsoft.ContainerRegistry/registries": "2025-11-01",
+    "Microsoft.Network/networkSecurityGroups": "2025-07-01",
+    "Microsoft.Network/virtualNetworks": "2025-07-01",
+    "Microsoft.Network/privateEndpoints": "2025-07-01",
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "2025-07-01",
+    "Microsoft.Network/privateDnsZones": "2024-06-01",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2024-06-01",
+    "Microsoft.MachineLearningServices/workspaces": "2026-05-01",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
-    "Microsoft.Consumption/budgets": "2023-05-01",
+    "Microsoft.Consumption/budgets": "2024-08-01",
 }
 
 # Storage redundancy that keeps a copy in a second region (what CKV_AZURE_206 accepts).
@@ -195,6 +199,11 @@ def _tags(design: Settings, project: str, env: str) -> dict[str, str]:
     return out
 
 
+def _arm_literal(text: str) -> str:
+    """A string literal inside an ARM expression."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _uami_id(rg_param: str, name_param: str) -> Expr:
     return Expr(f"resourceId(parameters('{rg_param}'), 'Microsoft.ManagedIdentity/userAssignedIdentities', "
                 f"parameters('{name_param}'))",
@@ -245,9 +254,12 @@ class _Builder:
             "location", Param("string", "Region of every resource.",
                               default=Expr("resourceGroup().location", "resourceGroup().location")),
             self.per_env(lambda e: e.region))
-        self.tags = self.param("tagValues", Param("object", "Tags on every resource (cost allocation).",
-                                                  default={}),
-                               self.per_env(lambda e: _tags(d, self.project, e.name)))
+        tag_values = self.param("tagValues", Param("object", "Tags on every resource (cost allocation).",
+                                                   default={}),
+                                self.per_env(lambda e: _tags(d, self.project, e.name)))
+        # `tags` is an object (what the ARM schema requires), one lookup per tag key of the design.
+        self.tags = {t.key: Expr(f"{tag_values.arm}[{_arm_literal(t.key)}]", f"{tag_values.bicep}[{_bicep_str(t.key)}]")
+                     for t in d.tags}
         self._monitoring()
         self._network()
         self._storage()
@@ -579,7 +591,7 @@ class _Builder:
             zsym = _zone_sym(zone)
             if not any(r.sym == zsym for r in self.resources):
                 self.add(Resource(zsym, "Microsoft.Network/privateDnsZones", zone,
-                                  {"location": "global", "tags": self.tags},
+                                  {"location": "global", "tags": self.tags, "properties": {}},
                                   comment=f"Private DNS zone {zone}"))
                 self.add(Resource(f"{zsym}Link", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
                                   Expr(f"format('{{0}}-link', {self.vnet_name.arm})",

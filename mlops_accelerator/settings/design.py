@@ -26,6 +26,7 @@ from .. import naming
 from ..ci_safety import CI_SAFE
 from ..errors import FieldError
 from ..naming import (
+    AZURE_ML_REGIONS,
     AppInsightsName,
     ContainerRegistryName,
     KeyVaultName,
@@ -42,22 +43,9 @@ from .base import Cidr, Cron, Email, Guid, NonEmptyStr, Record, SemVer, StageSet
 # ---------------------------------------------------------------------------
 # Constants shared with the Stage-3 generator and the checks
 
-# The ARM template's App Insights location map (digest §4.2): the template fails in any
-# other region, so it is the list of regions the wizard offers. Value = where the
-# template puts App Insights for that workspace region.
-ARM_LOCATION_MAP: dict[str, str] = {
-    "australiaeast": "australiaeast", "australiasoutheast": "australiasoutheast",
-    "brazilsouth": "brazilsouth", "canadacentral": "canadacentral", "canadaeast": "canadaeast",
-    "centralindia": "centralindia", "centralus": "westcentralus", "centraluseuap": "southcentralus",
-    "chinaeast2": "chinaeast2", "eastasia": "eastasia", "eastus": "eastus", "eastus2": "eastus2",
-    "eastus2euap": "southcentralus", "francecentral": "francecentral", "japaneast": "japaneast",
-    "japanwest": "japanwest", "koreacentral": "koreacentral", "koreasouth": "koreasouth",
-    "northcentralus": "northcentralus", "northeurope": "northeurope",
-    "southcentralus": "southcentralus", "southeastasia": "southeastasia", "southindia": "southindia",
-    "uksouth": "uksouth", "ukwest": "ukwest", "usgovarizona": "usgovarizona",
-    "usgovvirginia": "usgovvirginia", "westcentralus": "southcentralus", "westeurope": "westeurope",
-    "westindia": "westindia", "westus": "westus", "westus2": "westus2",
-}
+# Every Azure ML region (naming.AZURE_ML_REGIONS), each with where its Log Analytics workspace and
+# Application Insights go: the list of regions the wizard offers and the template accepts.
+ARM_LOCATION_MAP: dict[str, str] = dict(AZURE_ML_REGIONS)
 ARM_REGIONS: tuple[str, ...] = tuple(ARM_LOCATION_MAP)
 Region = Literal[ARM_REGIONS]  # type: ignore[valid-type]
 
