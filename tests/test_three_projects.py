@@ -169,3 +169,34 @@ def test_azure_pipelines_yaml_validates_against_its_published_schema(project):
     assert not errors, best_match(errors).message
     data["stages"][0]["jobs"][0]["strategy"]["runOnce"]["deploy"]["stepz"] = []
     assert list(validator.iter_errors(data))  # the schema does reject what Azure DevOps would
+
+
+def test_workspace_yml_carries_identity_and_cmk_like_the_template(project):
+    """issue 14 item 3: every workspace property the design and the ARM template set is in workspace.yml."""
+    from azure.ai.ml import load_workspace
+
+    from mlops_accelerator.artifacts import azureml_specs
+
+    shape, s, repo, _written, _result = project
+    out = repo.parent / f"specs{shape}"
+    report = azureml_specs.write_specs(out, s["design"], s["deploy"], s["foundations"])
+    assert report["ok"], [f.get("errors") for f in report["files"] if f.get("errors")]
+    template = json.loads((repo / "infra" / "arm" / "azuredeploy.json").read_text())
+    arm_ws = next(r for r in template["resources"] if r["type"] == "Microsoft.MachineLearningServices/workspaces")
+    params = template["parameters"]
+    for env in s["deploy"]["environments_to_deploy"]:
+        ws = load_workspace(str(out / "azureml" / env / "workspace.yml"))
+        arm_type = arm_ws["identity"]["type"].lower().replace(",", "").replace(" ", "")
+        assert str(ws.identity.type).lower().replace("_", "").replace(",", "") == arm_type
+        assert len(ws.identity.user_assigned_identities or []) == len(arm_ws["identity"].get("userAssignedIdentities",
+                                                                                            {}))
+        encryption = arm_ws["properties"].get("encryption")
+        if shape == "A":
+            assert encryption and ws.customer_managed_key is not None
+            assert ws.customer_managed_key.key_vault == params["cmk_keyvault"]["defaultValue"]
+            assert ws.customer_managed_key.key_uri == params["resource_cmk_uri"]["defaultValue"]
+            assert ws.primary_user_assigned_identity.endswith("/id-ws-contoso")
+            assert "primaryUserAssignedIdentity" in arm_ws["properties"]
+        else:
+            assert encryption is None and ws.customer_managed_key is None
+            assert not ws.primary_user_assigned_identity

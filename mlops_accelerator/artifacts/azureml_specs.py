@@ -66,6 +66,32 @@ def _arm_id(sub: str, rg: str, provider: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{name}"
 
 
+_UAMI = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+def _identity_and_cmk(design: Any, sub: str, rg: str) -> dict[str, Any]:
+    """The workspace identity and customer-managed key of the design, as the IaC template sets them
+    (issue 14 item 3: workspace.yml must carry every property the design and the template set)."""
+    out: dict[str, Any] = {}
+    uamis = []
+    if "userAssigned" in design.workspace_identity_type:
+        out["primary_user_assigned_identity"] = _arm_id(sub, design.primary_uami_resource_group or rg, _UAMI,
+                                                        design.primary_uami_name)
+        uamis.append(out["primary_user_assigned_identity"])
+    if design.encryption_status == "Enabled":
+        if design.cmk_uami_name:
+            uamis.append(_arm_id(sub, rg, _UAMI, design.cmk_uami_name))
+        out["customer_managed_key"] = {k: v for k, v in {
+            "key_vault": design.cmk_keyvault, "key_uri": design.resource_cmk_uri,
+            "cosmosdb_id": design.encryption_cosmosdb_armid, "storage_id": design.encryption_storage_armid,
+            "search_id": design.encryption_search_armid}.items() if v}
+    system = "systemAssigned" in design.workspace_identity_type
+    kind = ("system_assigned,user_assigned" if system and uamis else "system_assigned" if system
+            else "user_assigned")
+    out["identity"] = {"type": kind, "user_assigned_identities": list(dict.fromkeys(uamis))}
+    return out
+
+
 def _tags(design: Any, project: str, env: str) -> dict[str, str]:
     return {t.key: t.value.replace("{project}", project).replace("{env}", env) for t in design.tags}
 
@@ -117,6 +143,7 @@ def plan(design: Any, deploy: Any, foundations: Any) -> dict[str, Any]:
                                    _arm_id(sub, rg, "Microsoft.ContainerRegistry/registries",
                                            names["container_registry_name"])),
             "managed_network": None if design.managed_vnet_isolation == "disabled" else design.managed_vnet_isolation,
+            **_identity_and_cmk(design, sub, rg),
         }
         subnet = None
         if design.vnet_option != "none" and design.subnet_option != "none":
@@ -212,7 +239,13 @@ def _quiet_sdk() -> Iterator[None]:
 
 
 def _workspace_entity(w: Mapping[str, Any]) -> Any:
-    from azure.ai.ml.entities import ManagedNetwork, Workspace
+    from azure.ai.ml.entities import (
+        CustomerManagedKey,
+        IdentityConfiguration,
+        ManagedIdentityConfiguration,
+        ManagedNetwork,
+        Workspace,
+    )
 
     kwargs = {k: w[k] for k in ("name", "location", "resource_group", "display_name", "description", "tags",
                                 "hbi_workspace", "public_network_access", "storage_account", "key_vault",
@@ -221,6 +254,15 @@ def _workspace_entity(w: Mapping[str, Any]) -> Any:
         kwargs["container_registry"] = w["container_registry"]
     if w.get("managed_network"):
         kwargs["managed_network"] = ManagedNetwork(isolation_mode=w["managed_network"])
+    if w.get("identity"):
+        kwargs["identity"] = IdentityConfiguration(
+            type=w["identity"]["type"],
+            user_assigned_identities=[ManagedIdentityConfiguration(resource_id=i)
+                                      for i in w["identity"]["user_assigned_identities"]] or None)
+    if w.get("primary_user_assigned_identity"):
+        kwargs["primary_user_assigned_identity"] = w["primary_user_assigned_identity"]
+    if w.get("customer_managed_key"):
+        kwargs["customer_managed_key"] = CustomerManagedKey(**w["customer_managed_key"])
     return Workspace(**kwargs)
 
 
@@ -380,9 +422,33 @@ def _check_workspace(path: Path, w: Mapping[str, Any]) -> list[str]:
     got_net = getattr(getattr(loaded, "managed_network", None), "isolation_mode", None)
     if w.get("managed_network") and not _same(got_net, w["managed_network"]):
         errors.append(f"managed_network is {got_net!r}, expected {w['managed_network']!r}")
+    errors += _identity_problems(loaded, w)
     problem = WORKSPACE.problem(loaded.name)
     if problem:
         errors.append(f"workspace name {loaded.name} {problem}")
+    return errors
+
+
+def _identity_problems(loaded: Any, w: Mapping[str, Any]) -> list[str]:
+    """Identity, primary identity and customer-managed key survive the round trip through the loader."""
+    errors = []
+    want = w.get("identity")
+    if want:
+        ident = getattr(loaded, "identity", None)
+        got_type = str(getattr(ident, "type", "") or "")
+        if got_type.lower().replace(" ", "").replace("_", "") != want["type"].replace("_", ""):
+            errors.append(f"identity type is {got_type!r}, expected {want['type']!r}")
+        got_ids = sorted(str(getattr(u, "resource_id", "")).lower()
+                         for u in (getattr(ident, "user_assigned_identities", None) or []))
+        if got_ids != sorted(i.lower() for i in want["user_assigned_identities"]):
+            errors.append(f"user-assigned identities are {got_ids}, expected {want['user_assigned_identities']}")
+    if (getattr(loaded, "primary_user_assigned_identity", None) or None) != w.get("primary_user_assigned_identity"):
+        errors.append(f"primary_user_assigned_identity is {loaded.primary_user_assigned_identity!r}, expected "
+                      f"{w.get('primary_user_assigned_identity')!r}")
+    cmk = getattr(loaded, "customer_managed_key", None)
+    for key, value in (w.get("customer_managed_key") or {}).items():
+        if getattr(cmk, key, None) != value:
+            errors.append(f"customer_managed_key.{key} is {getattr(cmk, key, None)!r}, expected {value!r}")
     return errors
 
 
@@ -430,8 +496,13 @@ def _check_environment(path: Path, s: Mapping[str, Any]) -> list[str]:
             errors.append("the conda file the SDK loaded differs from the one written alongside")
         if loaded.conda_file != s["conda"]:
             errors.append("the conda file does not hold the planned dependencies")
-    if s["dockerfile"] and not (loaded.build and Path(loaded.build.path, "Dockerfile").exists()):
-        errors.append("the Docker build context has no Dockerfile")
+    if s["dockerfile"]:
+        # The SDK keeps build.path as written (relative to the YAML file), not to the working folder.
+        context = Path(loaded.build.path) if loaded.build else None
+        if context is not None and not context.is_absolute():
+            context = path.parent / context
+        if context is None or not (context / "Dockerfile").is_file():
+            errors.append(f"the Docker build context {context} has no Dockerfile")
     return errors
 
 

@@ -551,10 +551,10 @@ class _Builder:
                     enc[key_name] = self.param(field_, Param("string", f"Your own {key_name[:-5]} for the CMK "
                                                                        f"workspace.", default=getattr(d, field_)))
             props["encryption"] = enc
-        if uamis:
+        if uamis:  # listed identities need UserAssigned in the type (a CMK identity too)
             identity["userAssignedIdentities"] = uamis
-            if "systemAssigned" not in d.workspace_identity_type:
-                identity["type"] = "UserAssigned"
+            identity["type"] = ("SystemAssigned,UserAssigned" if "systemAssigned" in d.workspace_identity_type
+                                else "UserAssigned")
         self.add(Resource("workspace", "Microsoft.MachineLearningServices/workspaces", name, {
             "location": self.location, "tags": self.tags, "identity": identity,
             "sku": {"name": "Basic", "tier": "Basic"}, "properties": props,
