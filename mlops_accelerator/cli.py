@@ -208,6 +208,17 @@ def _parse_value(raw: str) -> Any:
     return raw if value is None and raw.strip().lower() not in ("null", "~") else value
 
 
+def _text_fields(slug: str) -> set[str]:
+    """Top-level settings whose schema type is text (a string, or a choice among strings)."""
+    from .settings import json_schema
+
+    def is_text(p: dict[str, Any]) -> bool:
+        enum = p.get("enum")
+        return p.get("type") == "string" or (bool(enum) and all(isinstance(v, str) for v in enum))
+
+    return {k for k, p in (json_schema(slug).get("properties") or {}).items() if is_text(p)}
+
+
 @settings.command("set")
 @click.argument("stage")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
@@ -225,7 +236,8 @@ def settings_set(ctx: click.Context, stage: str, assignments: tuple[str, ...]) -
         if not sep or not key:
             raise UsageError(f"expected KEY=VALUE, got {a!r}")
         raw[key.strip()] = value
-    parsed = {k: _parse_value(v) for k, v in raw.items()}
+    text = _text_fields(st.slug)  # a field typed as text takes the text typed: 3.10 stays "3.10"
+    parsed = {k: v if k in text else _parse_value(v) for k, v in raw.items()}
     project = _project(ctx)
     try:
         result = project.set_values(st.slug, parsed)
