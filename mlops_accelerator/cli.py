@@ -449,6 +449,25 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
     _console().print(f"Wrote {target}")
 
 
+# -- export ----------------------------------------------------------------------
+
+@main.command()
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Repository folder to write infra/, .github/, azure-pipelines/ and cicd/ into.")
+@click.option("--force", is_flag=True, help="Replace files in DIR that differ from the generated ones.")
+@click.pass_context
+def export(ctx: click.Context, to: Path, force: bool) -> None:
+    """Copy the generated infrastructure and pipelines into a repository layout (DIR)."""
+    from .artifacts.export import export_repository
+
+    result = export_repository(_project(ctx), to, force=force)
+    out = _console()
+    for rel in result["files"]:
+        out.print(f"  wrote {rel}", markup=False)
+    out.print(f"Exported to {result['to']}: {len(result['files'])} written, {len(result['unchanged'])} unchanged; "
+              f"every file the pipelines reference is there. Commit it and follow cicd/SETUP.md.", markup=False)
+
+
 from .serve import serve  # noqa: E402  (light: the Voila app starts only when the command runs)
 
 main.add_command(serve)

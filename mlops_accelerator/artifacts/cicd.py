@@ -296,6 +296,14 @@ def setup_guide(p: Mapping[str, Any]) -> str:
              "workload identity federation (OIDC), so Azure trusts a short-lived token from GitHub or Azure",
              "DevOps instead of a stored password.", "",
              f"The chosen platform is **{p['platform']}**; both definitions are generated so the team can switch.",
+             "", "## Put the files in your repository", "",
+             "The pipelines deploy `infra/<tool>/` and read `infra/pipeline/tags.<env>.txt`; stage 2 writes the "
+             "infrastructure into its run folder (`design/iac/`). Copy everything into the repository layout "
+             "the pipelines expect with:", "", "```bash",
+             "mlops-accelerator export --to path/to/your/repository", "```", "",
+             "It copies the latest successful runs' `infra/`, `.github/workflows/`, `azure-pipelines/` and "
+             "`cicd/SETUP.md`, checks that every file a pipeline references is there, and never overwrites a "
+             "file you changed unless given `--force`. Commit the result.",
              "", "## Environments (deployed in this order)", "",
              "| Environment | Subscription | Resource group | Region | Identity | Service connection | Approval |",
              "|---|---|---|---|---|---|---|"]
