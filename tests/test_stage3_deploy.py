@@ -386,3 +386,15 @@ def test_an_environment_built_from_a_docker_context_validates_from_any_working_f
                 "dockerfile": "environments/docker/train"}
     errors = azureml_specs._check_environment(path, expected)
     assert any("has no Dockerfile" in e for e in errors)
+
+
+def test_every_spec_starts_with_its_schema_line(specs):
+    """issue 14 item 10: the Azure ML CLI v2 `$schema` line, so editors validate the files."""
+    out, report = specs
+    ymls = [p for p in (out / "azureml").rglob("*.yml") if p.name != "conda.yml"]
+    assert ymls
+    for p in ymls:
+        first = p.read_text().splitlines()[0]
+        assert first.startswith("$schema: https://azuremlschemas.azureedge.net/latest/"), (p, first)
+        assert first.endswith(".schema.json")
+    assert report["ok"]  # the SDK's loaders still accept every file

@@ -303,6 +303,20 @@ def _registry_entity(r: Mapping[str, Any]) -> Any:
                                            for loc in r["replication_locations"]])
 
 
+# The Azure ML CLI v2 `$schema` line of each spec kind, so editors validate the files as they are edited.
+SCHEMA_BASE = "https://azuremlschemas.azureedge.net/latest/"
+SCHEMA_FILES = {"workspace": "workspace.schema.json", "amlcompute": "amlCompute.schema.json",
+                "computeinstance": "computeInstance.schema.json", "environment": "environment.schema.json",
+                "registry": "registry.schema.json"}
+
+
+def _add_schema_line(path: Path, kind: str) -> None:
+    """Put `$schema: <url>` first in a spec written by the SDK (its loaders accept the key)."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("$schema:"):
+        path.write_text(f"$schema: {SCHEMA_BASE}{SCHEMA_FILES[kind]}\n" + text, encoding="utf-8")
+
+
 def _dump_yaml(data: Any, path: Path) -> None:
     import yaml
 
@@ -330,16 +344,19 @@ def write_specs(out_dir: str | Path, design: Any, deploy: Any, foundations: Any)
             ws_path = base / "workspace.yml"
             ws_path.parent.mkdir(parents=True, exist_ok=True)
             _workspace_entity(e["workspace"]).dump(ws_path)
+            _add_schema_line(ws_path, "workspace")
             written.append({"env": env, "kind": "workspace", "path": ws_path, "expected": e["workspace"]})
             for c in e["computes"]:
                 path = base / "compute" / f"{c['name']}.yml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _compute_entity(c).dump(path)
+                _add_schema_line(path, c["type"])
                 written.append({"env": env, "kind": "compute", "path": path, "expected": c})
             for s in e["environments"]:
                 path = base / "environments" / f"{s['name']}.yml"
                 written.append({"env": env, "kind": "environment", "path": path, "expected": s})
                 _write_environment(base, path, s)
+                _add_schema_line(path, "environment")
             if e["config"] is not None:
                 path = base / "config.json"
                 path.write_text(json.dumps(e["config"], indent=2) + "\n")
@@ -348,6 +365,7 @@ def write_specs(out_dir: str | Path, design: Any, deploy: Any, foundations: Any)
             path = root / "shared" / "registry.yml"
             path.parent.mkdir(parents=True, exist_ok=True)
             _registry_entity(p["registry"]).dump(path)
+            _add_schema_line(path, "registry")
             written.append({"env": "shared", "kind": "registry", "path": path, "expected": p["registry"]})
     report = validate_specs(out, written)
     report["skipped"] = p["skipped"]
