@@ -200,3 +200,22 @@ def test_workspace_yml_carries_identity_and_cmk_like_the_template(project):
         else:
             assert encryption is None and ws.customer_managed_key is None
             assert not ws.primary_user_assigned_identity
+
+
+def test_no_template_parameter_is_unused(project):
+    """issue 14 item 9: budgetContactEmails/Roles were declared and passed but unused when the alert
+    thresholds differ per environment."""
+    from mlops_accelerator.settings.design import Settings
+
+    shape, s, repo, _written, _result = project
+    template = json.loads((repo / "infra" / "arm" / "azuredeploy.json").read_text())
+    assert iac.unused_parameters(template) == []
+    design = copy.deepcopy(s["design"])
+    design["budgets"][0]["alert_thresholds"] = [90]
+    if len(design["budgets"]) > 1:
+        arm = iac.arm_template(iac.build(Settings.model_validate(design), "contoso-churn"))
+        assert "budgetNotifications" in arm["parameters"]
+        assert iac.unused_parameters(arm) == []
+    broken = copy.deepcopy(template)
+    broken["parameters"]["leftOver"] = {"type": "string", "defaultValue": ""}
+    assert iac.unused_parameters(broken) == ["leftOver"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -673,18 +674,19 @@ class _Builder:
             "string", "First day of the first budget period (yyyy-MM-01); keep it on redeploys.",
             default=Expr("utcNow('yyyy-MM-01')", "utcNow('yyyy-MM-01')")),
             self.per_env(lambda e: _first_of_month(self.today)))
-        emails = self.param("budgetContactEmails", Param("array", "Who gets the budget alerts.", default=[]),
-                            self.per_env(lambda e: list(budgets[e.name].recipients) if e.name in budgets else []))
-        roles = self.param("budgetContactRoles", Param("array", "Roles on the scope that get the alerts.",
-                                                       default=["Owner"]),
-                           self.per_env(lambda e: list(budgets[e.name].contact_roles) if e.name in budgets
-                                        else ["Owner"]))
         shapes = {(tuple(b.alert_thresholds), tuple(b.forecast_thresholds)) for b in d.budgets}
-        if len(shapes) <= 1:
+        if len(shapes) <= 1:  # one shape: thresholds in the template, recipients per environment
+            emails = self.param("budgetContactEmails", Param("array", "Who gets the budget alerts.", default=[]),
+                                self.per_env(lambda e: list(budgets[e.name].recipients) if e.name in budgets
+                                             else []))
+            roles = self.param("budgetContactRoles", Param("array", "Roles on the scope that get the alerts.",
+                                                           default=["Owner"]),
+                               self.per_env(lambda e: list(budgets[e.name].contact_roles) if e.name in budgets
+                                            else ["Owner"]))
             b = d.budgets[0] if d.budgets else None
             notifications: Any = _notifications(b.alert_thresholds if b else [50, 80, 100],
                                                 b.forecast_thresholds if b else [100], emails, roles)
-        else:
+        else:  # thresholds differ: each environment's whole notification set is its parameter
             notifications = self.param(
                 "budgetNotifications", Param("object", "Budget alerts (thresholds differ per environment)."),
                 self.per_env(lambda e: _notifications(
@@ -716,6 +718,14 @@ def _num(v: float) -> int | float:
 def _zone_sym(zone: str) -> str:
     parts = zone.replace("privatelink.", "").split(".")
     return "dns" + "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def unused_parameters(arm: dict[str, Any]) -> list[str]:
+    """Parameters of an ARM template that nothing refers to (a declared-but-ignored input misleads)."""
+    body = json.dumps({k: v for k, v in arm.items() if k != "parameters"})
+    defaults = json.dumps({k: v.get("defaultValue") for k, v in arm.get("parameters", {}).items()})
+    used = set(re.findall(r"parameters\('([^']+)'\)", body + defaults))
+    return [name for name in arm.get("parameters", {}) if name not in used]
 
 
 def build(design: Settings, project: str = "mlops", *, today: dt.date | None = None) -> Template:
