@@ -400,12 +400,14 @@ def _default_custom_roles() -> list[CustomRole]:
     return [
         CustomRole(
             name="MLOps Custom", description="For an automation identity that runs jobs and pipelines",
-            actions=_ws("read", "endpoints/pipelines/read", "metadata/artifacts/read",
-                        "metadata/snapshots/read", "environments/read", "metadata/secrets/read",
-                        "modules/read", "experiments/runs/read", "datasets/registered/read",
-                        "datastores/read", "environments/write", "experiments/runs/write",
-                        "metadata/artifacts/write", "metadata/snapshots/write", "environments/build/action",
-                        "experiments/runs/submit/action"),
+            # Azure ML v2: jobs (pipelines are jobs) upload code, register components, environments,
+            # data and models, and log runs; it reads every asset but deletes nothing.
+            actions=_ws("read", "*/read", "jobs/write", "jobs/cancel/action", "codes/write",
+                        "codes/versions/write", "components/write", "components/versions/write",
+                        "environments/write", "environments/versions/write", "environments/build/action",
+                        "data/write", "data/versions/write", "models/write", "models/versions/write",
+                        "experiments/write", "experiments/runs/write", "experiments/runs/submit/action",
+                        "metadata/artifacts/write", "metadata/snapshots/write", "schedules/write"),
             not_actions=list(_SAFETY_NOT_ACTIONS)),
         CustomRole(
             name="Data Scientist Custom",
