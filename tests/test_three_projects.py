@@ -219,3 +219,46 @@ def test_no_template_parameter_is_unused(project):
     broken = copy.deepcopy(template)
     broken["parameters"]["leftOver"] = {"type": "string", "defaultValue": ""}
     assert iac.unused_parameters(broken) == ["leftOver"]
+
+
+def test_existing_storage_key_vault_and_app_insights_are_linked_not_created(tmp_path):
+    """issue 14 item 12: the seed's template could reuse them (with their resource groups); so can we,
+    in ARM, Bicep, Terraform and workspace.yml."""
+    import hcl2
+
+    from mlops_accelerator.artifacts import azureml_specs
+    from mlops_accelerator.settings.design import Settings
+
+    s = _project("B")
+    s["design"].update(storage_account_option="existing", storage_account_name="stshared01",
+                       storage_account_resource_group="rg-shared", key_vault_option="existing",
+                       key_vault_name="kv-shared-01", app_insights_option="existing", app_insights_name="appi-shared")
+    _model, errors = validate_settings("design", s["design"])
+    assert not errors, errors
+    design = Settings.model_validate(s["design"])
+    written = iac.write_iac(design, tmp_path / "infra", "contoso-churn")
+    arm = json.loads(written["arm"][0].read_text())
+    types = {r["type"] for r in arm["resources"]}
+    assert not types & {"Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults",
+                        "Microsoft.Insights/components", "Microsoft.OperationalInsights/workspaces"}
+    ws = next(r for r in arm["resources"] if r["type"] == "Microsoft.MachineLearningServices/workspaces")
+    assert "storageAccountResourceGroupName" in ws["properties"]["storageAccount"]
+    assert validate_template(arm) == [] and iac.unused_parameters(arm) == []
+    dev = json.loads(written["arm"][1].read_text())["parameters"]
+    assert dev["storageAccountName"]["value"] == "stshared01"
+    assert dev["storageAccountResourceGroupName"]["value"] == "rg-shared"
+    assert dev["keyVaultResourceGroupName"]["value"] == "rg-contoso-churn-dev"  # empty: the environment's
+    bicep = (tmp_path / "infra" / "bicep" / "main.bicep").read_text()
+    assert "Microsoft.Storage/storageAccounts@" not in bicep and "param storageAccountResourceGroupName" in bicep
+    main_tf = (tmp_path / "infra" / "terraform" / "main.tf").read_text()
+    hcl2.loads(main_tf)
+    assert "Microsoft.Storage/storageAccounts@" not in main_tf and "var.storageAccountResourceGroupName" in main_tf
+    out = tmp_path / "specs"
+    report = azureml_specs.write_specs(out, s["design"], s["deploy"], s["foundations"])
+    assert report["ok"]
+    from azure.ai.ml import load_workspace
+
+    loaded = load_workspace(str(out / "azureml" / "dev" / "workspace.yml"))
+    assert loaded.storage_account.endswith("/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/"
+                                           "stshared01")
+    assert loaded.key_vault.endswith("/vaults/kv-shared-01")

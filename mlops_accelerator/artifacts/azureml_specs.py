@@ -69,6 +69,14 @@ def _arm_id(sub: str, rg: str, provider: str, name: str) -> str:
 _UAMI = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
+def _dependency_id(design: Any, sub: str, rg: str, names: Mapping[str, str], field: str, provider: str) -> str:
+    """A dependency's id as the IaC links it: new (per-environment name) or existing (exact name, own group)."""
+    if getattr(design, f"{field}_option", "new") == "existing":
+        return _arm_id(sub, getattr(design, f"{field}_resource_group") or rg, provider,
+                       getattr(design, f"{field}_name"))
+    return _arm_id(sub, rg, provider, names[f"{field}_name"])
+
+
 def _identity_and_cmk(design: Any, sub: str, rg: str) -> dict[str, Any]:
     """The workspace identity and customer-managed key of the design, as the IaC template sets them
     (issue 14 item 3: workspace.yml must carry every property the design and the template set)."""
@@ -135,10 +143,11 @@ def plan(design: Any, deploy: Any, foundations: Any) -> dict[str, Any]:
             "tags": _tags(design, project, name),
             "hbi_workspace": design.confidential_data,
             "public_network_access": design.public_network_access,
-            "storage_account": _arm_id(sub, rg, "Microsoft.Storage/storageAccounts",
-                                       names["storage_account_name"]),
-            "key_vault": _arm_id(sub, rg, "Microsoft.KeyVault/vaults", names["key_vault_name"]),
-            "application_insights": _arm_id(sub, rg, "Microsoft.Insights/components", names["app_insights_name"]),
+            "storage_account": _dependency_id(design, sub, rg, names, "storage_account",
+                                              "Microsoft.Storage/storageAccounts"),
+            "key_vault": _dependency_id(design, sub, rg, names, "key_vault", "Microsoft.KeyVault/vaults"),
+            "application_insights": _dependency_id(design, sub, rg, names, "app_insights",
+                                                   "Microsoft.Insights/components"),
             "container_registry": (None if design.container_registry_option == "none" else
                                    _arm_id(sub, rg, "Microsoft.ContainerRegistry/registries",
                                            names["container_registry_name"])),

@@ -227,6 +227,7 @@ class _Builder:
         self.outputs: dict[str, tuple[str, Expr | Ref]] = {}
         self.env_values: dict[str, dict[str, Any]] = {e.name: {} for e in design.environments}
         self.roster_emails = roster_emails or {}
+        self.existing: dict[str, Expr] = {}
         d = design
         self.private = d.private_endpoint_type != "none"
         self.has_vnet = d.vnet_option != "none" and d.subnet_option != "none"
@@ -281,7 +282,30 @@ class _Builder:
         return self.param(pname, Param("string", description, **kw),
                           self.per_env(lambda e: resource_name(self.d, field_, e.name)))
 
+    def _existing(self, sym: str, type_: str, name_param: str, field_: str, rg_field: str, what: str) -> Expr:
+        """An existing dependency: its name (exact, every environment) and resource group as parameters,
+        its id as an expression; the template only links it (issue 14 item 12, the seed's *Option=existing)."""
+        d = self.d
+        name = self.param(name_param, Param("string", f"Name of the existing {what}."),
+                          self.per_env(lambda e: getattr(d, field_)))
+        rg_param = f"{name_param[:-4]}ResourceGroupName"
+        rg = self.param(rg_param, Param("string", f"Resource group of the existing {what}.",
+                                        default=Expr("resourceGroup().name", "resourceGroup().name")),
+                        self.per_env(lambda e: getattr(d, rg_field) or e.resource_group))
+        self.existing[sym] = Expr(f"resourceId({rg.arm}, '{type_}', {name.arm})",
+                                  f"resourceId({rg.bicep}, '{type_}', {name.bicep})")
+        return self.existing[sym]
+
+    def ref(self, sym: str) -> Expr | Ref:
+        """The id of a dependency: declared here, or existing."""
+        return self.existing.get(sym) or Ref(sym)
+
     def _monitoring(self) -> None:
+        if self.d.app_insights_option == "existing":
+            ai = self._existing("appInsights", "Microsoft.Insights/components", "applicationInsightsName",
+                                "app_insights_name", "app_insights_resource_group", "Application Insights")
+            self.outputs["applicationInsightsId"] = ("string", ai)
+            return
         la_name = self._name_param("logAnalyticsName", "log_analytics_name",
                                    "Log Analytics workspace behind Application Insights.", min_length=4,
                                    max_length=63)
@@ -379,6 +403,12 @@ class _Builder:
 
     def _storage(self) -> None:
         d = self.d
+        if d.storage_account_option == "existing":
+            self.storage_pe = False  # its network rules and private endpoints belong to its owner
+            self.outputs["storageAccountId"] = ("string", self._existing(
+                "storage", "Microsoft.Storage/storageAccounts", "storageAccountName", "storage_account_name",
+                "storage_account_resource_group", "storage account"))
+            return
         name = self._name_param("storageAccountName", "storage_account_name",
                                 "Storage account (3-24 lowercase letters and digits, unique in Azure).",
                                 min_length=3, max_length=24)
@@ -423,6 +453,12 @@ class _Builder:
 
     def _key_vault(self) -> None:
         d = self.d
+        if d.key_vault_option == "existing":
+            self.kv_pe = False
+            self.outputs["keyVaultId"] = ("string", self._existing(
+                "keyVault", "Microsoft.KeyVault/vaults", "keyVaultName", "key_vault_name", "key_vault_resource_group",
+                "Key Vault"))
+            return
         name = self._name_param("keyVaultName", "key_vault_name", "Key Vault (3-24 characters, unique in Azure).",
                                 min_length=3, max_length=24)
         self.kv_pe = d.keyvault_behind_vnet and self.subnet_id is not None and self.private
@@ -506,9 +542,9 @@ class _Builder:
                 f"format('{self.project} MLOps workspace ({{0}}), design {d.design_version}', "
                 f"parameters('environmentName'))",
                 f"'{self.project} MLOps workspace (${{environmentName}}), design {d.design_version}'"),
-            "storageAccount": Ref("storage"),
-            "keyVault": Ref("keyVault"),
-            "applicationInsights": Ref("appInsights"),
+            "storageAccount": self.ref("storage"),
+            "keyVault": self.ref("keyVault"),
+            "applicationInsights": self.ref("appInsights"),
         }
         if self.acr_id is not None:
             props["containerRegistry"] = self.acr_id
@@ -636,7 +672,9 @@ class _Builder:
         self.outputs["workspacePrivateEndpointId"] = ("string", Ref("workspacePe"))
 
     def _key_vault_role(self) -> None:
-        if "systemAssigned" not in self.d.workspace_identity_type:
+        # An existing vault may sit in another resource group and keep its own access model: granting
+        # the workspace access there is its owner's step (SETUP), not this deployment's.
+        if "systemAssigned" not in self.d.workspace_identity_type or "keyVault" in self.existing:
             return
         grant = self.param("grantWorkspaceKeyVaultAccess", Param(
             "bool", "Grant the workspace identity Key Vault Administrator on its RBAC-mode vault (the "

@@ -499,9 +499,23 @@ class Settings(StageSettings):
         "Standard_LRS", title="Storage redundancy", task="S2.T3",
         help="Replication of the workspace's default storage; zone or geo redundancy costs more but "
              "survives a zone or region outage.")
+    storage_account_option: Literal["new", "existing"] = setting(
+        "new", title="Storage account", task="S2.T3", provenance="SRC",
+        help="'new' creates the storage account per environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    storage_account_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Storage account: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing storage account; empty means the environment's resource group.")
     key_vault_name: KeyVaultName = setting(
         "kv-mlops", title="Key Vault name", task="S2.T3",
         help="Stem of the Key Vault name; each environment appends '-<env>'. Must be unique across Azure.")
+    key_vault_option: Literal["new", "existing"] = setting(
+        "new", title="Key Vault", task="S2.T3", provenance="SRC",
+        help="'new' creates the Key Vault per environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    key_vault_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Key Vault: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing Key Vault; empty means the environment's resource group.")
     container_registry_option: Literal["new", "existing", "none"] = setting(
         "new", title="Container registry", task="S2.T3",
         help="'none' lets Azure ML create a registry when it first builds an image; 'new' creates it now so "
@@ -512,6 +526,15 @@ class Settings(StageSettings):
     app_insights_name: AppInsightsName = setting(
         "appi-mlops", title="Application Insights name", task="S2.T3",
         help="Stem of the Application Insights name; each environment appends '-<env>'.")
+    app_insights_option: Literal["new", "existing"] = setting(
+        "new", title="Application Insights", task="S2.T3", provenance="SRC",
+        help="'new' creates the Application Insights and its Log Analytics workspace per "
+             "environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    app_insights_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Application Insights: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing Application Insights; empty means the environment's "
+             "resource group.")
     log_analytics_name: optional_name(LOG_ANALYTICS) = setting(  # type: ignore[valid-type]
         "log-mlops", title="Log Analytics workspace name", task="S2.T3", provenance="V2",
         help="Stem of the Log Analytics workspace that backs Application Insights (classic Application "
