@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -318,7 +319,10 @@ def setup_guide(p: Mapping[str, Any]) -> str:
               "identity's application/client id), `AZURE_TENANT_ID`, `AZURE_SUBSCRIPTION_ID`.",
               "2. Give each identity a federated credential for its environment:", "", "```bash"]
     for e in p["environments"]:
-        lines.append(f"az ad app federated-credential create --id <client id of {e['identity'] or 'the identity'}> "
+        # Only fixed-format values (environment name, owner/repo) go into the command; the identity's
+        # free-text name stays in the table above and the client id is pasted by the reader.
+        lines.append(f"CLIENT_ID=...  # the client id of the {e['name']} identity (see the table)")
+        lines.append(f"az ad app federated-credential create --id \"$CLIENT_ID\" "
                      f"--parameters '{{\"name\": \"github-{e['name']}\", \"issuer\": \"{OIDC_ISSUER_GITHUB}\", "
                      f"\"subject\": \"repo:{repo}:environment:{e['name']}\", \"audiences\": [\"{OIDC_AUDIENCE}\"]}}'")
     lines += ["```", "", "   (For a user-assigned managed identity use `az identity federated-credential create` "
@@ -345,7 +349,8 @@ def setup_guide(p: Mapping[str, Any]) -> str:
             lines.append(f"   - `{e['ado_environment']}`: {', '.join(e['approvers']) or 'no approver named: add one'} "
                          f"(timeout {e['gate_timeout_hours']} h{extra})")
     lines += ["", f"4. `az pipelines create --name deploy-infra --yml-path {ADO_PIPELINE}` (after "
-              f"`az devops configure --defaults organization={org} project={p['ado_project'] or '<project>'}`).", ""]
+              f"`az devops configure --defaults organization={org} "
+              f"project={shlex.quote(p['ado_project'] or '<project>')}`).", ""]
     if p["problems"]:
         lines += ["## To fix first", ""] + [f"- {x}" for x in p["problems"]] + [""]
     return "\n".join(lines)
