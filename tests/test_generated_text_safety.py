@@ -39,7 +39,7 @@ def test_custom_roles_whose_names_slug_alike_get_distinct_visible_files(tmp_path
     assert "data-reader.json" in names  # a unique name keeps its plain slug
     import json
     roles = {json.loads(p.read_text())["Name"] for p in written["custom_roles"]}
-    assert roles == {"MLOps Custom", "MLOps-Custom", "!!!", "Data Reader"}  # nothing overwritten
+    assert roles == {f"{n} (contoso-churn)" for n in ("MLOps Custom", "MLOps-Custom", "!!!", "Data Reader")}
 
 
 def test_csv_cells_that_spreadsheets_would_evaluate_are_text():
