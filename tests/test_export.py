@@ -27,6 +27,11 @@ def ran(tmp_path_factory):
     assert done.returncode == 0, done.stderr
     project_dir = root / "p"
     assert _cli(project_dir, "settings", "set", "deploy", "iac_tool=bicep").returncode == 0
+    kv = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-keys/providers/"
+          "Microsoft.KeyVault/vaults/kv-cmk")
+    done = _cli(project_dir, "settings", "set", "design", "encryption_status=Enabled", f"cmk_keyvault={kv}",
+                "resource_cmk_uri=https://kv-cmk.vault.azure.net/keys/ws-key")
+    assert done.returncode == 0, done.stderr
     done = _cli(project_dir, "run", "design", "deploy")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return Project.find(project_dir)
@@ -68,3 +73,15 @@ def test_export_before_any_run_says_what_to_run(tmp_path):
     with pytest.raises(ExportError, match="run design"):
         export_repository(Project.find(tmp_path / "p"), tmp_path / "repo")
     assert not (tmp_path / "repo").exists()
+
+
+def test_the_stage_3_run_writes_the_cmk_into_workspace_yml(ran):
+    """issue 14 item 3 through the real notebooks: the design's customer-managed key reaches workspace.yml."""
+    from azure.ai.ml import load_workspace
+
+    specs = sorted(ran.root.glob("runs/*/03-deploy/azureml/dev/workspace.yml"))
+    assert specs, "stage 3 wrote no workspace.yml"
+    ws = load_workspace(str(specs[-1]))
+    assert ws.customer_managed_key is not None
+    assert ws.customer_managed_key.key_uri == "https://kv-cmk.vault.azure.net/keys/ws-key"
+    assert specs[-1].read_text().startswith("$schema: ")

@@ -265,9 +265,10 @@ def test_existing_storage_key_vault_and_app_insights_are_linked_not_created(tmp_
 
 
 def test_terraform_validate_where_a_binary_is_available(project):
-    """`terraform validate` needs the binary and the azapi provider from registry.terraform.io; neither
-    is reachable from this machine's package registries (PyPI, npm, Debian), so it runs only where
-    both are present (CI with network). The HCL is parsed in test_checkov_passes_with_no_parse_error."""
+    """`terraform validate` needs the binary and the azapi provider. This machine has terraform 1.11 but
+    no azapi provider (its local mirror holds hashicorp/aws only; registry.terraform.io is unreachable), so
+    it runs where both are present (CI with network). The HCL is parsed in
+    test_checkov_passes_with_no_parse_error either way."""
     _shape, _s, repo, _written, _result = project
     binary = shutil.which("terraform") or shutil.which("tofu")
     if not binary:
@@ -276,7 +277,8 @@ def test_terraform_validate_where_a_binary_is_available(project):
     init = subprocess.run([binary, f"-chdir={folder}", "init", "-backend=false", "-input=false"],
                           capture_output=True, text=True, timeout=300)
     if init.returncode != 0 and "registry" in (init.stderr + init.stdout).lower():
-        pytest.skip("terraform init cannot download the azapi provider (registry.terraform.io unreachable)")
+        pytest.skip("terraform init cannot get the azapi provider (not in the local mirror; "
+                    "registry.terraform.io unreachable)")
     assert init.returncode == 0, init.stderr
     done = subprocess.run([binary, f"-chdir={folder}", "validate"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
