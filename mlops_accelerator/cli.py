@@ -232,6 +232,17 @@ def _parse_value(raw: str) -> Any:
     return raw if value is None and raw.strip().lower() not in ("null", "~") else value
 
 
+def _text_fields(slug: str) -> set[str]:
+    """Top-level settings whose schema type is text (a string, or a choice among strings)."""
+    from .settings import json_schema
+
+    def is_text(p: dict[str, Any]) -> bool:
+        enum = p.get("enum")
+        return p.get("type") == "string" or (bool(enum) and all(isinstance(v, str) for v in enum))
+
+    return {k for k, p in (json_schema(slug).get("properties") or {}).items() if is_text(p)}
+
+
 @settings.command("set")
 @click.argument("stage")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
@@ -249,7 +260,8 @@ def settings_set(ctx: click.Context, stage: str, assignments: tuple[str, ...]) -
         if not sep or not key:
             raise UsageError(f"expected KEY=VALUE, got {a!r}")
         raw[key.strip()] = value
-    parsed = {k: _parse_value(v) for k, v in raw.items()}
+    text = _text_fields(st.slug)  # a field typed as text takes the text typed: 3.10 stays "3.10"
+    parsed = {k: v if k in text else _parse_value(v) for k, v in raw.items()}
     project = _project(ctx)
     try:
         result = project.set_values(st.slug, parsed)
@@ -554,6 +566,25 @@ def report(ctx: click.Context, fmt: str, output: Path | None) -> None:
     target = output or project.root / f"deliverables-report.{fmt}"
     atomic_write_text(target, text)
     _console().print(f"Wrote {target}")
+
+
+# -- export ----------------------------------------------------------------------
+
+@main.command()
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Repository folder to write infra/, .github/, azure-pipelines/ and cicd/ into.")
+@click.option("--force", is_flag=True, help="Replace files in DIR that differ from the generated ones.")
+@click.pass_context
+def export(ctx: click.Context, to: Path, force: bool) -> None:
+    """Copy the generated infrastructure and pipelines into a repository layout (DIR)."""
+    from .artifacts.export import export_repository
+
+    result = export_repository(_project(ctx), to, force=force)
+    out = _console()
+    for rel in result["files"]:
+        out.print(f"  wrote {rel}", markup=False)
+    out.print(f"Exported to {result['to']}: {len(result['files'])} written, {len(result['unchanged'])} unchanged; "
+              f"every file the pipelines reference is there. Commit it and follow cicd/SETUP.md.", markup=False)
 
 
 from .serve import serve  # noqa: E402  (light: the Voila app starts only when the command runs)

@@ -137,3 +137,30 @@ DeploymentName = DEPLOYMENT.type
 AssetName = ASSET.type
 DatastoreName = DATASTORE.type
 ProjectSlug = PROJECT_SLUG.type
+
+
+# ---------------------------------------------------------------------------
+# Regions
+
+# Every region where an Azure Machine Learning workspace can be created (Azure's product-availability
+# list for "Azure Machine Learning", public cloud plus US Government and China; reviewed 2026-11-29 from
+# what is known offline: verify new regions on https://azure.microsoft.com/explore/global-infrastructure/
+# products-by-region). Value: where the workspace's Log Analytics workspace and workspace-based
+# Application Insights go. Both services are available in each of these regions, so they stay in the
+# workspace's region (data residency); the seed's template mapped a few regions elsewhere because
+# *classic* Application Insights was missing there, which no longer applies.
+AZURE_ML_REGIONS: dict[str, str] = {r: r for r in (
+    # Americas
+    "eastus", "eastus2", "centralus", "northcentralus", "southcentralus", "westcentralus", "westus", "westus2",
+    "westus3", "canadacentral", "canadaeast", "brazilsouth", "mexicocentral",
+    # Europe
+    "northeurope", "westeurope", "uksouth", "ukwest", "francecentral", "germanywestcentral", "switzerlandnorth",
+    "switzerlandwest", "norwayeast", "swedencentral", "polandcentral", "italynorth", "spaincentral",
+    # Asia Pacific
+    "eastasia", "southeastasia", "japaneast", "japanwest", "koreacentral", "koreasouth", "centralindia",
+    "southindia", "westindia", "australiaeast", "australiasoutheast", "australiacentral",
+    # Middle East and Africa
+    "uaenorth", "qatarcentral", "israelcentral", "southafricanorth",
+    # Sovereign clouds
+    "usgovvirginia", "usgovarizona", "chinaeast2", "chinanorth2", "chinanorth3",
+)}

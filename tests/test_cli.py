@@ -175,3 +175,15 @@ def test_sample_project_is_valid(tmp_path):
     p = Project.create(tmp_path / "s", sample_settings()["foundations"]["project_name"], sample_settings())
     for slug in SLUGS:
         assert p.settings_or_errors(slug)[1] == [], slug
+
+
+def test_a_text_field_takes_the_text_typed_not_its_yaml_reading(cli, project):
+    """issue 14 item 11: 3.10 read as YAML is the number 3.1."""
+    code, out, err = cli("settings", "set", "deploy", "python_version=3.10", "ado_project=1.0")
+    assert code == 0, err
+    code, out, _ = cli("settings", "show", "deploy", "--json")
+    values = json.loads(out)
+    assert values["python_version"] == "3.10" and values["ado_project"] == "1.0"
+    code, _, _ = cli("settings", "set", "deploy", "what_if_before_deploy=false")  # non-text still parsed
+    assert code == 0
+    assert json.loads(cli("settings", "show", "deploy", "--json")[1])["what_if_before_deploy"] is False

@@ -88,12 +88,14 @@ def test_stage_slugs_and_field_counts():
     assert len(schema_for("deploy").model_fields) >= 18
 
 
-def test_region_list_is_the_templates_32_regions():
-    assert len(ARM_REGIONS) == 32 and ARM_LOCATION_MAP["centralus"] == "westcentralus"
+def test_region_list_is_every_azure_ml_region():
+    # issue 14 item 7: the seed's 32-region App Insights map refused swedencentral and others.
+    assert {"swedencentral", "norwayeast", "uaenorth", "westus3", "italynorth"} <= set(ARM_REGIONS)
+    assert all(ARM_LOCATION_MAP[r] == r for r in ARM_REGIONS)  # monitoring stays in the workspace region
     schema = json_schema("design")
     assert schema["properties"]["primary_region"]["enum"] == list(ARM_REGIONS)
-    e = find(errors_of("design", {"primary_region": "swedencentral"}), "primary_region", "choice")
-    assert e.value == "swedencentral"
+    e = find(errors_of("design", {"primary_region": "atlantis"}), "primary_region", "choice")
+    assert e.value == "atlantis"
 
 
 def test_starter_defaults_are_realistic():

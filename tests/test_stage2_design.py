@@ -385,3 +385,32 @@ def test_stage2_runs_on_the_sample_project(tmp_path):
     assert "unanswered" in results["S2-10"].reason
     assert "roster roles without an Azure role" in results["S2-06"].reason
 
+
+
+def test_custom_roles_grant_what_their_descriptions_promise():
+    """issue 14 item 8: 'MLOps Custom' runs jobs and pipelines, so it needs workspaces/jobs/* and more."""
+    design = _design()
+    assert rbac.review_custom_roles(design) == []
+    old = design.custom_roles[0].model_copy(update={"actions": [
+        "Microsoft.MachineLearningServices/workspaces/read",
+        "Microsoft.MachineLearningServices/workspaces/experiments/runs/submit/action"]})
+    problems = rbac.review_custom_roles(design.model_copy(update={"custom_roles": [old]}))
+    assert any("workspaces/jobs/write" in p for p in problems)
+    mlops = next(r for r in design.custom_roles if r.name == "MLOps Custom")
+    assert rbac._grants(mlops, "jobs/write") and not rbac._grants(mlops, "jobs/delete")
+    assert not rbac._grants(mlops, "computes/cpu/write")  # the safety NotActions still hold
+
+
+def test_custom_role_names_are_per_project(tmp_path):
+    design, f = _design(), _foundations()
+    other = f.model_copy(update={"project_name": "fraud-scoring"})
+    mine = {d["Name"] for d in rbac.custom_role_definitions(design, f.project_name).values()}
+    theirs = {d["Name"] for d in rbac.custom_role_definitions(design, other.project_name).values()}
+    assert mine.isdisjoint(theirs)
+    assert "MLOps Custom (contoso-churn)" in mine
+    rows = rbac.role_assignments(design, f)
+    custom = [r for r in rows if r["role_kind"] == "custom"]
+    assert custom and all(r["azure_role"].endswith("(contoso-churn)") for r in custom)
+    written = rbac.write_rbac(design, f, tmp_path)
+    names = {json.loads(p.read_text())["Name"] for p in written["custom_roles"]}
+    assert names == mine

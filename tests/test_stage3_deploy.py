@@ -157,8 +157,11 @@ def test_github_jobs_deploy_in_order_and_prod_is_gated(pipelines):
     assert jobs["deploy-prod"]["environment"] == "prod"
     run = " ".join(s.get("run", "") for s in jobs["deploy-prod"]["steps"])
     assert "az deployment group create" in run
-    assert "--template-file infra/arm/azuredeploy.json" in run
-    assert "@infra/arm/azuredeploy.parameters.prod.json" in run
+    assert '--template-file "$TEMPLATE_FILE"' in run and '--parameters "@$PARAMETERS_FILE"' in run
+    env = jobs["deploy-prod"]["env"]
+    assert env["TEMPLATE_FILE"] == "infra/arm/azuredeploy.json"
+    assert env["PARAMETERS_FILE"] == "infra/arm/azuredeploy.parameters.prod.json"
+    assert env["RESOURCE_GROUP"] == "rg-contoso-churn-prod"
     assert "what-if" in run
 
 
@@ -360,3 +363,40 @@ def test_stage_3_runs_for_real_on_the_sample(tmp_path):
     assert "checkov" in checks["S3-06"].reason and "azureml target" in checks["S3-06"].reason
     # The pipeline check's offline inputs pass: it fails only on what needs GitHub/ADO (and the sample's gate).
     assert "lints" not in checks["S3-04"].reason and "YAML has errors" not in checks["S3-04"].reason
+
+
+def test_an_environment_built_from_a_docker_context_validates_from_any_working_folder(sample, tmp_path,
+                                                                                       monkeypatch):
+    """issue 14 item 4: the SDK returns build.path relative to the YAML; it must not be resolved
+    against the process's working folder."""
+    sample["deploy"]["aml_software_environments"] = [
+        {"name": "train-docker", "purpose": "training", "dockerfile": "environments/docker/train"}]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = azureml_specs.write_specs(tmp_path / "out", sample["design"], sample["deploy"], sample["foundations"])
+    envs = [f for f in report["files"] if f["kind"] == "environment"]
+    assert envs and all(not f.get("errors") for f in envs), [f.get("errors") for f in envs]
+    assert report["ok"]
+    spec = next(f for f in envs if "train-docker" in str(f["path"]))
+    path = tmp_path / "out" / spec["path"]
+    raw = yaml.safe_load(path.read_text())
+    assert not Path(raw["build"]["path"]).is_absolute()
+    # and a context without a Dockerfile is still reported
+    (path.parent / raw["build"]["path"] / "Dockerfile").unlink()
+    expected = {"name": "train-docker", "version": "1", "image": "", "conda_file": "",
+                "dockerfile": "environments/docker/train"}
+    errors = azureml_specs._check_environment(path, expected)
+    assert any("has no Dockerfile" in e for e in errors)
+
+
+def test_every_spec_starts_with_its_schema_line(specs):
+    """issue 14 item 10: the Azure ML CLI v2 `$schema` line, so editors validate the files."""
+    out, report = specs
+    ymls = [p for p in (out / "azureml").rglob("*.yml") if p.name != "conda.yml"]
+    assert ymls
+    for p in ymls:
+        first = p.read_text().splitlines()[0]
+        assert first.startswith("$schema: https://azuremlschemas.azureedge.net/latest/"), (p, first)
+        assert first.endswith(".schema.json")
+    assert report["ok"]  # the SDK's loaders still accept every file

@@ -67,6 +67,40 @@ def _arm_id(sub: str, rg: str, provider: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{name}"
 
 
+_UAMI = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+def _dependency_id(design: Any, sub: str, rg: str, names: Mapping[str, str], field: str, provider: str) -> str:
+    """A dependency's id as the IaC links it: new (per-environment name) or existing (exact name, own group)."""
+    if getattr(design, f"{field}_option", "new") == "existing":
+        return _arm_id(sub, getattr(design, f"{field}_resource_group") or rg, provider,
+                       getattr(design, f"{field}_name"))
+    return _arm_id(sub, rg, provider, names[f"{field}_name"])
+
+
+def _identity_and_cmk(design: Any, sub: str, rg: str) -> dict[str, Any]:
+    """The workspace identity and customer-managed key of the design, as the IaC template sets them
+    (issue 14 item 3: workspace.yml must carry every property the design and the template set)."""
+    out: dict[str, Any] = {}
+    uamis = []
+    if "userAssigned" in design.workspace_identity_type:
+        out["primary_user_assigned_identity"] = _arm_id(sub, design.primary_uami_resource_group or rg, _UAMI,
+                                                        design.primary_uami_name)
+        uamis.append(out["primary_user_assigned_identity"])
+    if design.encryption_status == "Enabled":
+        if design.cmk_uami_name:
+            uamis.append(_arm_id(sub, rg, _UAMI, design.cmk_uami_name))
+        out["customer_managed_key"] = {k: v for k, v in {
+            "key_vault": design.cmk_keyvault, "key_uri": design.resource_cmk_uri,
+            "cosmosdb_id": design.encryption_cosmosdb_armid, "storage_id": design.encryption_storage_armid,
+            "search_id": design.encryption_search_armid}.items() if v}
+    system = "systemAssigned" in design.workspace_identity_type
+    kind = ("system_assigned,user_assigned" if system and uamis else "system_assigned" if system
+            else "user_assigned")
+    out["identity"] = {"type": kind, "user_assigned_identities": list(dict.fromkeys(uamis))}
+    return out
+
+
 def _tags(design: Any, project: str, env: str) -> dict[str, str]:
     return expand_tags(design.tags, project, env)
 
@@ -110,14 +144,16 @@ def plan(design: Any, deploy: Any, foundations: Any) -> dict[str, Any]:
             "tags": _tags(design, project, name),
             "hbi_workspace": design.confidential_data,
             "public_network_access": design.public_network_access,
-            "storage_account": _arm_id(sub, rg, "Microsoft.Storage/storageAccounts",
-                                       names["storage_account_name"]),
-            "key_vault": _arm_id(sub, rg, "Microsoft.KeyVault/vaults", names["key_vault_name"]),
-            "application_insights": _arm_id(sub, rg, "Microsoft.Insights/components", names["app_insights_name"]),
+            "storage_account": _dependency_id(design, sub, rg, names, "storage_account",
+                                              "Microsoft.Storage/storageAccounts"),
+            "key_vault": _dependency_id(design, sub, rg, names, "key_vault", "Microsoft.KeyVault/vaults"),
+            "application_insights": _dependency_id(design, sub, rg, names, "app_insights",
+                                                   "Microsoft.Insights/components"),
             "container_registry": (None if design.container_registry_option == "none" else
                                    _arm_id(sub, rg, "Microsoft.ContainerRegistry/registries",
                                            names["container_registry_name"])),
             "managed_network": None if design.managed_vnet_isolation == "disabled" else design.managed_vnet_isolation,
+            **_identity_and_cmk(design, sub, rg),
         }
         subnet = None
         if design.vnet_option != "none" and design.subnet_option != "none":
@@ -213,7 +249,13 @@ def _quiet_sdk() -> Iterator[None]:
 
 
 def _workspace_entity(w: Mapping[str, Any]) -> Any:
-    from azure.ai.ml.entities import ManagedNetwork, Workspace
+    from azure.ai.ml.entities import (
+        CustomerManagedKey,
+        IdentityConfiguration,
+        ManagedIdentityConfiguration,
+        ManagedNetwork,
+        Workspace,
+    )
 
     kwargs = {k: w[k] for k in ("name", "location", "resource_group", "display_name", "description", "tags",
                                 "hbi_workspace", "public_network_access", "storage_account", "key_vault",
@@ -222,6 +264,15 @@ def _workspace_entity(w: Mapping[str, Any]) -> Any:
         kwargs["container_registry"] = w["container_registry"]
     if w.get("managed_network"):
         kwargs["managed_network"] = ManagedNetwork(isolation_mode=w["managed_network"])
+    if w.get("identity"):
+        kwargs["identity"] = IdentityConfiguration(
+            type=w["identity"]["type"],
+            user_assigned_identities=[ManagedIdentityConfiguration(resource_id=i)
+                                      for i in w["identity"]["user_assigned_identities"]] or None)
+    if w.get("primary_user_assigned_identity"):
+        kwargs["primary_user_assigned_identity"] = w["primary_user_assigned_identity"]
+    if w.get("customer_managed_key"):
+        kwargs["customer_managed_key"] = CustomerManagedKey(**w["customer_managed_key"])
     return Workspace(**kwargs)
 
 
@@ -262,6 +313,20 @@ def _registry_entity(r: Mapping[str, Any]) -> Any:
                                            for loc in r["replication_locations"]])
 
 
+# The Azure ML CLI v2 `$schema` line of each spec kind, so editors validate the files as they are edited.
+SCHEMA_BASE = "https://azuremlschemas.azureedge.net/latest/"
+SCHEMA_FILES = {"workspace": "workspace.schema.json", "amlcompute": "amlCompute.schema.json",
+                "computeinstance": "computeInstance.schema.json", "environment": "environment.schema.json",
+                "registry": "registry.schema.json"}
+
+
+def _add_schema_line(path: Path, kind: str) -> None:
+    """Put `$schema: <url>` first in a spec written by the SDK (its loaders accept the key)."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("$schema:"):
+        path.write_text(f"$schema: {SCHEMA_BASE}{SCHEMA_FILES[kind]}\n" + text, encoding="utf-8")
+
+
 def _dump_yaml(data: Any, path: Path) -> None:
     import yaml
 
@@ -289,16 +354,19 @@ def write_specs(out_dir: str | Path, design: Any, deploy: Any, foundations: Any)
             ws_path = base / "workspace.yml"
             ws_path.parent.mkdir(parents=True, exist_ok=True)
             _workspace_entity(e["workspace"]).dump(ws_path)
+            _add_schema_line(ws_path, "workspace")
             written.append({"env": env, "kind": "workspace", "path": ws_path, "expected": e["workspace"]})
             for c in e["computes"]:
                 path = base / "compute" / f"{c['name']}.yml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _compute_entity(c).dump(path)
+                _add_schema_line(path, c["type"])
                 written.append({"env": env, "kind": "compute", "path": path, "expected": c})
             for s in e["environments"]:
                 path = base / "environments" / f"{s['name']}.yml"
                 written.append({"env": env, "kind": "environment", "path": path, "expected": s})
                 _write_environment(base, path, s)
+                _add_schema_line(path, "environment")
             if e["config"] is not None:
                 path = base / "config.json"
                 path.write_text(json.dumps(e["config"], indent=2) + "\n")
@@ -307,6 +375,7 @@ def write_specs(out_dir: str | Path, design: Any, deploy: Any, foundations: Any)
             path = root / "shared" / "registry.yml"
             path.parent.mkdir(parents=True, exist_ok=True)
             _registry_entity(p["registry"]).dump(path)
+            _add_schema_line(path, "registry")
             written.append({"env": "shared", "kind": "registry", "path": path, "expected": p["registry"]})
     report = validate_specs(out, written)
     report["skipped"] = p["skipped"]
@@ -381,9 +450,33 @@ def _check_workspace(path: Path, w: Mapping[str, Any]) -> list[str]:
     got_net = getattr(getattr(loaded, "managed_network", None), "isolation_mode", None)
     if w.get("managed_network") and not _same(got_net, w["managed_network"]):
         errors.append(f"managed_network is {got_net!r}, expected {w['managed_network']!r}")
+    errors += _identity_problems(loaded, w)
     problem = WORKSPACE.problem(loaded.name)
     if problem:
         errors.append(f"workspace name {loaded.name} {problem}")
+    return errors
+
+
+def _identity_problems(loaded: Any, w: Mapping[str, Any]) -> list[str]:
+    """Identity, primary identity and customer-managed key survive the round trip through the loader."""
+    errors = []
+    want = w.get("identity")
+    if want:
+        ident = getattr(loaded, "identity", None)
+        got_type = str(getattr(ident, "type", "") or "")
+        if got_type.lower().replace(" ", "").replace("_", "") != want["type"].replace("_", ""):
+            errors.append(f"identity type is {got_type!r}, expected {want['type']!r}")
+        got_ids = sorted(str(getattr(u, "resource_id", "")).lower()
+                         for u in (getattr(ident, "user_assigned_identities", None) or []))
+        if got_ids != sorted(i.lower() for i in want["user_assigned_identities"]):
+            errors.append(f"user-assigned identities are {got_ids}, expected {want['user_assigned_identities']}")
+    if (getattr(loaded, "primary_user_assigned_identity", None) or None) != w.get("primary_user_assigned_identity"):
+        errors.append(f"primary_user_assigned_identity is {loaded.primary_user_assigned_identity!r}, expected "
+                      f"{w.get('primary_user_assigned_identity')!r}")
+    cmk = getattr(loaded, "customer_managed_key", None)
+    for key, value in (w.get("customer_managed_key") or {}).items():
+        if getattr(cmk, key, None) != value:
+            errors.append(f"customer_managed_key.{key} is {getattr(cmk, key, None)!r}, expected {value!r}")
     return errors
 
 
@@ -431,8 +524,13 @@ def _check_environment(path: Path, s: Mapping[str, Any]) -> list[str]:
             errors.append("the conda file the SDK loaded differs from the one written alongside")
         if loaded.conda_file != s["conda"]:
             errors.append("the conda file does not hold the planned dependencies")
-    if s["dockerfile"] and not (loaded.build and Path(loaded.build.path, "Dockerfile").exists()):
-        errors.append("the Docker build context has no Dockerfile")
+    if s["dockerfile"]:
+        # The SDK keeps build.path as written (relative to the YAML file), not to the working folder.
+        context = Path(loaded.build.path) if loaded.build else None
+        if context is not None and not context.is_absolute():
+            context = path.parent / context
+        if context is None or not (context / "Dockerfile").is_file():
+            errors.append(f"the Docker build context {context} has no Dockerfile")
     return errors
 
 

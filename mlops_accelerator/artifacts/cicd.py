@@ -22,16 +22,32 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..ci_safety import require_ci_safe
 from ..settings.shared import expand_tags
 from .azureml_specs import as_settings
+from .escape import md_text
 
 GITHUB_WORKFLOW = ".github/workflows/deploy-infra.yml"
 ADO_PIPELINE = "azure-pipelines/deploy-infra.yml"
 SETUP_GUIDE = "cicd/SETUP.md"
+PIPELINE_DATA_DIR = "infra/pipeline"
+# The only CI expressions the generator writes; the lint refuses every other one.
+GH_RUN_ID = "${{ github.run_id }}"
+ADO_RUN_ID = "$(Build.BuildId)"
+ALLOWED_GH_EXPRESSIONS = {"github.run_id", "vars.AZURE_CLIENT_ID", "vars.AZURE_TENANT_ID",
+                          "vars.AZURE_SUBSCRIPTION_ID"}
+ALLOWED_ADO_MACROS = {"Build.BuildId"}
+# What a generated step may run, and the variables it may expand (all set by the generator or by the
+# AzureCLI@2 task with addSpnToEnvironment).
+STEP_COMMANDS = {"az", "terraform", "mapfile", "export"}
+STEP_VARIABLES = {"ENVIRONMENT_NAME", "RESOURCE_GROUP", "LOCATION", "TAGS_FILE", "TEMPLATE_FILE",
+                  "PARAMETERS_FILE", "DEPLOYMENT_NAME", "TF_DIR", "TF_VARS_IN_DIR", "TF_BACKEND_IN_DIR",
+                  "ARM_SUBSCRIPTION_ID", "tags", "idToken", "servicePrincipalId", "tenantId"}
 
 OIDC_ISSUER_GITHUB = "https://token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "api://AzureADTokenExchange"
@@ -101,41 +117,72 @@ def pipeline_plan(design: Any, deploy: Any, foundations: Any) -> dict[str, Any]:
 
 
 def iac_files(tool: str, env: str) -> dict[str, str]:
-    """Repository paths of the template and the environment's parameters."""
-    if tool == "bicep":
-        return {"template": "infra/bicep/main.bicep", "parameters": f"infra/bicep/main.{env}.bicepparam"}
-    if tool == "terraform":
-        return {"template": "infra/terraform", "parameters": f"infra/terraform/{env}.tfvars"}
-    return {"template": "infra/arm/azuredeploy.json", "parameters": f"infra/arm/azuredeploy.parameters.{env}.json"}
+    """Repository paths of the template and the environment's parameters (as `iac` names them)."""
+    from .iac import pipeline_files
+
+    return pipeline_files(tool, env)
 
 
-def deploy_commands(p: Mapping[str, Any], e: Mapping[str, Any], run_name: str) -> list[tuple[str, str]]:
-    """(step title, shell script) pairs that deploy one environment with the Azure CLI / Terraform."""
+def tags_file(env: str) -> str:
+    """The environment's resource-group tags, one `key=value` per line, read by the pipeline as data."""
+    return f"{PIPELINE_DATA_DIR}/tags.{env}.txt"
+
+
+def tags_text(tags: Mapping[str, str]) -> str:
+    return "".join(f"{require_ci_safe(k, 'tag key')}={require_ci_safe(v, 'tag value')}\n" for k, v in tags.items())
+
+
+def repository_files(p: Mapping[str, Any]) -> set[str]:
+    """Every file of the repository layout (`export`) the pipelines may reference."""
+    from .iac import output_files
+
+    envs = [e["name"] for e in p["environments"]]
+    files = {f"infra/{f}" for f in output_files(p["iac_tool"], envs)}
+    files |= {tags_file(e) for e in envs} | {GITHUB_WORKFLOW, ADO_PIPELINE, SETUP_GUIDE}
+    return files
+
+
+def step_environment(p: Mapping[str, Any], e: Mapping[str, Any], run_id: str) -> dict[str, str]:
+    """The values one environment's steps need, as environment variables (never shell text).
+
+    `run_id` is the platform's own run-number expression, the only expression the generator adds.
+    """
     files = iac_files(p["iac_tool"], e["name"])
-    rg = e["resource_group"]
-    steps = []
-    tags = " ".join(f"{k}={_shell_word(v)}" for k, v in e["tags"].items())
-    steps.append(("Create the resource group",
-                  f"az group create --name {rg} --location {e['region']}" + (f" --tags {tags}" if tags else "")))
+    env = {"ENVIRONMENT_NAME": e["name"], "RESOURCE_GROUP": e["resource_group"], "LOCATION": e["region"],
+           "TAGS_FILE": tags_file(e["name"])}
     if p["iac_tool"] == "terraform":
-        d, v = files["template"], Path(files["parameters"]).name
-        steps.append(("Terraform init", f"terraform -chdir={d} init -input=false\n"
-                                        f"terraform -chdir={d} workspace select -or-create {e['name']}"))
+        env.update({"TF_DIR": files["template"], "TF_VARS_IN_DIR": Path(files["parameters"]).name,
+                    "TF_BACKEND_IN_DIR": Path(files["backend"]).name,
+                    "ARM_SUBSCRIPTION_ID": e["subscription_id"]})
+    else:
+        env.update({"TEMPLATE_FILE": files["template"], "PARAMETERS_FILE": files["parameters"]})
+    for k, v in env.items():
+        require_ci_safe(v, f"{e['name']}: {k}")
+    env["DEPLOYMENT_NAME"] = f"deploy-infra-{e['name']}-{run_id}"
+    return env
+
+
+def deploy_commands(p: Mapping[str, Any], e: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(step title, bash script) pairs that deploy one environment; every value comes from the
+    environment variables of `step_environment`, always double-quoted, so no setting is shell text."""
+    steps = [("Create the resource group",
+              'mapfile -t tags < "$TAGS_FILE"\n'
+              'az group create --name "$RESOURCE_GROUP" --location "$LOCATION" --tags "${tags[@]}"')]
+    if p["iac_tool"] == "terraform":
+        steps.append(("Terraform init",
+                      'terraform -chdir="$TF_DIR" init -input=false -backend-config="$TF_BACKEND_IN_DIR"'))
         steps.append(("Terraform plan (preview the changes)",
-                      f"terraform -chdir={d} plan -input=false -var-file={v} -out={e['name']}.tfplan"))
-        steps.append(("Terraform apply", f"terraform -chdir={d} apply -input=false {e['name']}.tfplan"))
+                      'terraform -chdir="$TF_DIR" plan -input=false -var-file="$TF_VARS_IN_DIR" '
+                      '-out="$ENVIRONMENT_NAME.tfplan"'))
+        steps.append(("Terraform apply", 'terraform -chdir="$TF_DIR" apply -input=false "$ENVIRONMENT_NAME.tfplan"'))
         return steps
-    params = files["parameters"] if p["iac_tool"] == "bicep" else f"@{files['parameters']}"
-    args = (f"--resource-group {rg} --name {run_name} --template-file {files['template']} "
+    params = '"$PARAMETERS_FILE"' if p["iac_tool"] == "bicep" else '"@$PARAMETERS_FILE"'
+    args = ('--resource-group "$RESOURCE_GROUP" --name "$DEPLOYMENT_NAME" --template-file "$TEMPLATE_FILE" '
             f"--parameters {params}")
     if p["what_if"]:
         steps.append(("Preview the changes (what-if)", f"az deployment group what-if {args}"))
     steps.append(("Deploy the infrastructure", f"az deployment group create {args}"))
     return steps
-
-
-def _shell_word(value: str) -> str:
-    return value if re.fullmatch(r"[A-Za-z0-9_.@-]+", value) else "'" + value.replace("'", "'\\''") + "'"
 
 
 # ---------------------------------------------------------------------------
@@ -180,7 +227,7 @@ def github_workflow(p: Mapping[str, Any]) -> str:
                                "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}})
         if p["iac_tool"] == "terraform":
             steps.append({"name": "Set up Terraform", "uses": "hashicorp/setup-terraform@v3"})
-        for title, script in deploy_commands(p, e, f"deploy-infra-{e['name']}-${{{{ github.run_id }}}}"):
+        for title, script in deploy_commands(p, e):
             steps.append({"name": title, "run": _literal(script)})
         job: dict[str, Any] = {"name": f"Deploy {e['name']}" + (" (needs approval)" if e["gated"] else ""),
                                "runs-on": "ubuntu-latest"}
@@ -188,15 +235,16 @@ def github_workflow(p: Mapping[str, Any]) -> str:
             job["needs"] = previous
         job["environment"] = e["name"]  # environment variables + federated subject; reviewers gate it
         job["concurrency"] = {"group": f"deploy-infra-{e['name']}", "cancel-in-progress": False}
+        # Settings reach the steps as environment variables only (never as shell or expression text).
+        job["env"] = step_environment(p, e, GH_RUN_ID)
         if p["iac_tool"] == "terraform":
-            job["env"] = {"ARM_USE_OIDC": "true", "ARM_CLIENT_ID": "${{ vars.AZURE_CLIENT_ID }}",
-                          "ARM_TENANT_ID": "${{ vars.AZURE_TENANT_ID }}",
-                          "ARM_SUBSCRIPTION_ID": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}
+            job["env"].update({"ARM_USE_OIDC": "true", "ARM_CLIENT_ID": "${{ vars.AZURE_CLIENT_ID }}",
+                               "ARM_TENANT_ID": "${{ vars.AZURE_TENANT_ID }}"})
         job["steps"] = steps
         jobs[f"deploy-{e['name']}"] = job
         previous = f"deploy-{e['name']}"
     folders = {f if p["iac_tool"] == "terraform" else f.rsplit("/", 1)[0] for f in files}
-    watched = [*(f"{f}/**" for f in sorted(folders)), GITHUB_WORKFLOW]
+    watched = [*(f"{f}/**" for f in sorted(folders)), f"{PIPELINE_DATA_DIR}/**", GITHUB_WORKFLOW]
     data = {"name": "Deploy infrastructure",
             "on": {"push": {"branches": ["main"], "paths": list(dict.fromkeys(watched))},
                    "workflow_dispatch": {}},
@@ -212,16 +260,17 @@ def ado_pipeline(p: Mapping[str, Any]) -> str:
         sid = f"deploy_{e['name']}"
         terraform = p["iac_tool"] == "terraform"
         steps: list[dict[str, Any]] = [{"checkout": "self"}]
-        for title, script in deploy_commands(p, e, f"deploy-infra-{e['name']}-$(Build.BuildId)"):
+        env_vars = step_environment(p, e, ADO_RUN_ID)
+        for title, script in deploy_commands(p, e):
             if terraform and title.startswith("Terraform"):
-                script = ("export ARM_USE_OIDC=true ARM_OIDC_TOKEN=\"$idToken\" "
-                          "ARM_CLIENT_ID=\"$servicePrincipalId\" ARM_TENANT_ID=\"$tenantId\"\n"
-                          "export ARM_SUBSCRIPTION_ID=\"$(az account show --query id -o tsv)\"\n" + script)
-            inputs: dict[str, Any] = {"azureSubscription": e["connection"], "scriptType": "bash",
-                                      "scriptLocation": "inlineScript", "inlineScript": _literal(script)}
+                script = ('export ARM_USE_OIDC=true ARM_OIDC_TOKEN="$idToken" '
+                          'ARM_CLIENT_ID="$servicePrincipalId" ARM_TENANT_ID="$tenantId"\n' + script)
+            inputs: dict[str, Any] = {"azureSubscription": require_ci_safe(e["connection"], "service connection"),
+                                      "scriptType": "bash", "scriptLocation": "inlineScript",
+                                      "inlineScript": _literal(script)}
             if terraform:
                 inputs["addSpnToEnvironment"] = True
-            steps.append({"task": "AzureCLI@2", "displayName": title, "inputs": inputs})
+            steps.append({"task": "AzureCLI@2", "displayName": title, "inputs": inputs, "env": dict(env_vars)})
         stage: dict[str, Any] = {"stage": sid, "displayName": f"Deploy {e['name']}"
                                  + (" (needs approval)" if e["gated"] else ""),
                                  "dependsOn": [previous] if previous else []}
@@ -236,7 +285,7 @@ def ado_pipeline(p: Mapping[str, Any]) -> str:
     files = iac_files(p["iac_tool"], "x")
     data = {"trigger": {"branches": {"include": ["main"]},
                         "paths": {"include": [files["template"].rsplit("/", 1)[0] if "." in files["template"]
-                                              else files["template"], ADO_PIPELINE]}},
+                                              else files["template"], PIPELINE_DATA_DIR, ADO_PIPELINE]}},
             "pr": "none", "stages": stages}
     return _dump(data, _header(p, "Azure DevOps pipeline"))
 
@@ -248,20 +297,32 @@ def setup_guide(p: Mapping[str, Any]) -> str:
              "workload identity federation (OIDC), so Azure trusts a short-lived token from GitHub or Azure",
              "DevOps instead of a stored password.", "",
              f"The chosen platform is **{p['platform']}**; both definitions are generated so the team can switch.",
+             "", "## Put the files in your repository", "",
+             "The pipelines deploy `infra/<tool>/` and read `infra/pipeline/tags.<env>.txt`; stage 2 writes the "
+             "infrastructure into its run folder (`design/iac/`). Copy everything into the repository layout "
+             "the pipelines expect with:", "", "```bash",
+             "mlops-accelerator export --to path/to/your/repository", "```", "",
+             "It copies the latest successful runs' `infra/`, `.github/workflows/`, `azure-pipelines/` and "
+             "`cicd/SETUP.md`, checks that every file a pipeline references is there, and never overwrites a "
+             "file you changed unless given `--force`. Commit the result.",
              "", "## Environments (deployed in this order)", "",
              "| Environment | Subscription | Resource group | Region | Identity | Service connection | Approval |",
              "|---|---|---|---|---|---|---|"]
     for e in p["environments"]:
         approval = ("required: " + (", ".join(e["approvers"]) or "NO APPROVER NAMED")) if e["gated"] else "-"
-        lines.append(f"| {e['name']} | {e['subscription_id']} | {e['resource_group']} | {e['region']} | "
-                     f"{e['identity'] or '-'} | {e['connection'] or '-'} | {approval} |")
+        cells = [e["name"], e["subscription_id"], e["resource_group"], e["region"], e["identity"] or "-",
+                 e["connection"] or "-", approval]
+        lines.append("| " + " | ".join(md_text(c).replace("|", "\\|") for c in cells) + " |")
     lines += ["", "## GitHub Actions", "",
               f"1. For each environment create a GitHub environment of that name in `{repo}` "
               "(Settings > Environments) and set three **variables** (not secrets): `AZURE_CLIENT_ID` (the "
               "identity's application/client id), `AZURE_TENANT_ID`, `AZURE_SUBSCRIPTION_ID`.",
               "2. Give each identity a federated credential for its environment:", "", "```bash"]
     for e in p["environments"]:
-        lines.append(f"az ad app federated-credential create --id <client id of {e['identity'] or 'the identity'}> "
+        # Only fixed-format values (environment name, owner/repo) go into the command; the identity's
+        # free-text name stays in the table above and the client id is pasted by the reader.
+        lines.append(f"CLIENT_ID=...  # the client id of the {e['name']} identity (see the table)")
+        lines.append(f"az ad app federated-credential create --id \"$CLIENT_ID\" "
                      f"--parameters '{{\"name\": \"github-{e['name']}\", \"issuer\": \"{OIDC_ISSUER_GITHUB}\", "
                      f"\"subject\": \"repo:{repo}:environment:{e['name']}\", \"audiences\": [\"{OIDC_AUDIENCE}\"]}}'")
     lines += ["```", "", "   (For a user-assigned managed identity use `az identity federated-credential create` "
@@ -288,7 +349,8 @@ def setup_guide(p: Mapping[str, Any]) -> str:
             lines.append(f"   - `{e['ado_environment']}`: {', '.join(e['approvers']) or 'no approver named: add one'} "
                          f"(timeout {e['gate_timeout_hours']} h{extra})")
     lines += ["", f"4. `az pipelines create --name deploy-infra --yml-path {ADO_PIPELINE}` (after "
-              f"`az devops configure --defaults organization={org} project={p['ado_project'] or '<project>'}`).", ""]
+              f"`az devops configure --defaults organization={org} "
+              f"project={shlex.quote(p['ado_project'] or '<project>')}`).", ""]
     if p["problems"]:
         lines += ["## To fix first", ""] + [f"- {x}" for x in p["problems"]] + [""]
     return "\n".join(lines)
@@ -299,6 +361,7 @@ def write_pipelines(out_dir: str | Path, design: Any, deploy: Any, foundations: 
     out = Path(out_dir)
     p = pipeline_plan(design, deploy, foundations)
     texts = {GITHUB_WORKFLOW: github_workflow(p), ADO_PIPELINE: ado_pipeline(p), SETUP_GUIDE: setup_guide(p)}
+    texts.update({tags_file(e["name"]): tags_text(e["tags"]) for e in p["environments"]})
     for rel, text in texts.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
@@ -340,12 +403,133 @@ def _expressions(text: str) -> list[str]:
     return problems
 
 
+def _gh_expression_problems(text: str) -> list[str]:
+    """Every ${{ }} must be one the generator writes itself: any other is data evaluated as code."""
+    problems = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for expr in re.findall(r"\$\{\{(.*?)\}\}", line):
+            if expr.strip() not in ALLOWED_GH_EXPRESSIONS:
+                problems.append(f"line {i}: expression ${{{{{expr}}}}} is not one the generator writes "
+                                f"(GitHub evaluates it before any shell runs)")
+    return problems
+
+
+def _ado_expression_problems(text: str) -> list[str]:
+    """Azure Pipelines evaluates $( ), ${{ }} and $[ ] in inputs, env and scripts: only $(Build.BuildId)."""
+    problems = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for m in re.finditer(r"\$\(([^)]*)\)?|\$\{\{|\$\[", line):
+            if m.group(0).startswith("$(") and m.group(1) in ALLOWED_ADO_MACROS:
+                continue
+            problems.append(f"line {i}: '{m.group(0)[:40]}' is an Azure Pipelines expression the generator did "
+                            f"not write (it is evaluated before the script runs)")
+    return problems
+
+
+def _expansions(script: str) -> tuple[list[str], list[str]]:
+    """(variables expanded, problems): every `$` must be a double-quoted $NAME / ${NAME} / ${NAME[@]}."""
+    names, problems = [], []
+    i, quote = 0, ""
+    while i < len(script):
+        c = script[i]
+        if c == "\\" and quote != "'":
+            i += 2
+            continue
+        if quote == "'":
+            quote = "" if c == "'" else quote
+        elif c == "'" and not quote:
+            quote = "'"
+        elif c == '"':
+            quote = "" if quote == '"' else '"'
+        elif c == "`":
+            problems.append("runs a command substitution (`...`)")
+        elif c == "$":
+            m = re.match(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(\[@\])?\})", script[i:])
+            if not m:
+                problems.append(f"expands '{script[i:i + 12]}' (only $NAME or ${{NAME}} of the generator's "
+                                f"variables may be expanded)")
+            else:
+                names.append(m.group(1) or m.group(2))
+                if quote != '"':
+                    problems.append(f"expands {m.group(0)} outside double quotes (word splitting and globbing)")
+                i += len(m.group(0))
+                continue
+        i += 1
+    if quote:
+        problems.append("has an unterminated quote")
+    return names, problems
+
+
+def shell_problems(script: str) -> list[str]:
+    """Problems of one generated bash step: parsed with bashlex, it may run only the generator's
+    commands, expand only the generator's variables (double-quoted), and substitute no command."""
+    import bashlex
+
+    try:
+        trees = bashlex.parse(script)
+    except Exception as exc:  # bashlex raises its own ParsingError and also plain errors on odd input
+        return [f"is not a shell script bash can parse: {exc}"]
+    problems: list[str] = []
+
+    class Visitor(bashlex.ast.nodevisitor):
+        def visitcommand(self, node: Any, parts: Any) -> None:
+            words = [p for p in parts if p.kind == "word"]
+            first = words[0].word if words else ""
+            if first not in STEP_COMMANDS and "=" not in first:
+                problems.append(f"runs '{first}', which is not one of the generator's commands "
+                                f"{sorted(STEP_COMMANDS)}")
+
+        def visitcommandsubstitution(self, node: Any, command: Any) -> None:
+            problems.append("runs a command substitution $( )")
+
+        def visitprocesssubstitution(self, node: Any, command: Any) -> None:
+            problems.append("runs a process substitution")
+
+        def visitpipe(self, node: Any, pipe: Any) -> None:
+            problems.append("pipes into another command")
+
+        def visitoperator(self, node: Any, op: Any) -> None:
+            if op.strip() not in ("\n", ";", "&&", ""):
+                problems.append(f"uses the operator {op!r}")
+
+    for tree in trees:
+        Visitor().visit(tree)
+    names, more = _expansions(script)
+    problems += more
+    problems += [f"expands ${n}, which the generator did not set" for n in names if n not in STEP_VARIABLES]
+    return list(dict.fromkeys(problems))
+
+
+def _referenced_files(env: Mapping[str, Any]) -> list[str]:
+    """Repository files a step's environment points at (`*_FILE` repo paths; `*_IN_DIR` inside TF_DIR)."""
+    out = [str(v) for k, v in env.items() if str(k).endswith("_FILE")]
+    if env.get("TF_DIR"):
+        out += [f"{env['TF_DIR']}/{v}" for k, v in env.items() if str(k).endswith("_IN_DIR")]
+    return out
+
+
+def _reference_problems(where: str, env: Mapping[str, Any], p: Mapping[str, Any] | None) -> list[str]:
+    if p is None:
+        return []
+    known = repository_files(p)
+    problems = [f"{where}: references {f}, which the project does not generate" for f in _referenced_files(env)
+                if f not in known]
+    folder = env.get("TF_DIR")
+    if folder and not any(f.startswith(f"{folder}/") for f in known):
+        problems.append(f"{where}: references the folder {folder}, which the project does not generate")
+    return problems
+
+
 def lint_github_workflow(text: str, p: Mapping[str, Any] | None = None) -> list[str]:
     """Structural problems of a GitHub Actions workflow (empty = clean)."""
     data, problems = _load(text)
     if data is None:
         return problems
-    problems += secret_problems(text) + _expressions(text)
+    problems += secret_problems(text) + _expressions(text) + _gh_expression_problems(text)
     if not isinstance(data, dict):
         return problems + ["the workflow is not a mapping"]
     if "on" not in data and True not in data:
@@ -372,10 +556,14 @@ def lint_github_workflow(text: str, p: Mapping[str, Any] | None = None) -> list[
         if not isinstance(steps, list) or not steps:
             problems.append(f"{where}: no steps")
             continue
+        job_env = job.get("env") if isinstance(job.get("env"), dict) else {}
+        problems += _reference_problems(where, job_env, p)
         for k, step in enumerate(steps):
             if not isinstance(step, dict) or (("uses" in step) == ("run" in step)):
                 problems.append(f"{where} step {k + 1}: needs exactly one of 'uses' or 'run'")
                 continue
+            if "run" in step:
+                problems += [f"{where} step {k + 1}: {x}" for x in shell_problems(str(step["run"]))]
             uses = str(step.get("uses") or "")
             if uses and "@" not in uses and not uses.startswith(("./", "docker://")):
                 problems.append(f"{where} step {k + 1}: '{uses}' is not pinned to a version (@v…)")
@@ -415,8 +603,8 @@ def _order_and_gates_github(jobs: Mapping[str, Any], p: Mapping[str, Any]) -> li
         if previous and previous not in needs:
             problems.append(f"job '{jid}' does not wait for '{previous}': environments must deploy in order")
         files = iac_files(p["iac_tool"], e["name"])
-        scripts = " ".join(str(s.get("run", "")) for s in jobs[jid].get("steps") or [] if isinstance(s, dict))
-        if files["parameters"].rsplit("/", 1)[-1] not in scripts:
+        job_env = jobs[jid].get("env") if isinstance(jobs[jid].get("env"), dict) else {}
+        if files["parameters"] not in _referenced_files(job_env):
             problems.append(f"job '{jid}' does not deploy with {files['parameters']}")
         previous = jid
     return problems
@@ -427,7 +615,7 @@ def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None) -> list[str
     data, problems = _load(text)
     if data is None:
         return problems
-    problems += secret_problems(text)
+    problems += secret_problems(text) + _ado_expression_problems(text)
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, list) or not stages:
         return problems + ["no stages"]
@@ -472,6 +660,11 @@ def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None) -> list[str
                         problems.append(f"{where}: AzureCLI scriptType must be one of {sorted(CLI_SCRIPT_TYPES)}")
                     if inputs.get("scriptLocation") == "inlineScript" and not inputs.get("inlineScript"):
                         problems.append(f"{where}: AzureCLI has an empty inline script")
+                    if inputs.get("scriptType") == "bash" and inputs.get("inlineScript"):
+                        problems += [f"{where} step '{step.get('displayName')}': {x}"
+                                     for x in shell_problems(str(inputs["inlineScript"]))]
+                    step_env = step.get("env") if isinstance(step.get("env"), dict) else {}
+                    problems += _reference_problems(f"{where} step '{step.get('displayName')}'", step_env, p)
     if p is not None:
         problems += _order_and_gates_ado(stages, p)
     return problems

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import Settings
+from .escape import csv_row
 
 PRICE_FILE = "azure-prices-2026-11.yaml"
 GPU_PREFIXES = ("Standard_NC", "Standard_ND", "Standard_NV")
@@ -171,7 +172,8 @@ def estimate_csv(est: dict[str, Any]) -> str:
     w.writerow(["environment", "region", "item", "quantity", "unit", "unit_price_usd", "monthly_usd"])
     for env, e in est["environments"].items():
         for i in e["items"]:
-            w.writerow([env, e["region"], i["item"], i["quantity"], i["unit"], i["unit_price_usd"], i["monthly_usd"]])
+            w.writerow(csv_row([env, e["region"], i["item"], i["quantity"], i["unit"], i["unit_price_usd"],
+                                i["monthly_usd"]]))
     return buf.getvalue()
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..roles import ROLES_BY_ID
 from ..settings.design import WAF_ITEMS, Settings, resource_names
+from .escape import md_text
 
 # ---------------------------------------------------------------------------
 # Rationale
@@ -176,20 +177,21 @@ class Block:
 
 
 def _cell(v: Any) -> str:
-    return str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    return md_text(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     for b in blocks:
+        # Values from settings can hold HTML: written as entities, shown as typed (not rendered).
         if b.kind == "h":
-            out += ["#" * b.level + " " + b.text, ""]
+            out += ["#" * b.level + " " + md_text(b.text), ""]
         elif b.kind == "p":
-            out += [b.text, ""]
+            out += [md_text(b.text), ""]
         elif b.kind == "note":
-            out += ["> " + b.text, ""]
+            out += ["> " + md_text(b.text), ""]
         elif b.kind == "list":
-            out += [f"- {i}" for i in b.items] + [""]
+            out += [f"- {md_text(i)}" for i in b.items] + [""]
         elif b.kind == "code":
             out += [f"```{b.lang}", b.text.rstrip("\n"), "```", ""]
         elif b.kind == "table":
@@ -668,5 +670,5 @@ def decision_records(design: Settings, foundations: Any = None, *, today: dt.dat
             note = CHOICE_NOTES.get((name, opt), "")
             out.append(f"- `{opt}` ({mark}){': ' + note if note else ''}")
         out += ["", "### Decision", "", f"`{_value(value)}`", "", "### Consequences", "",
-                rationale(design, name) or "-", ""]
+                md_text(rationale(design, name) or "-"), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,22 +39,26 @@ from ..settings.shared import expand_tags
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
 
-# Current GA (non-preview) API versions.
+# The newest GA (non-preview) API version of each resource type, checked 2026-11-29 against the
+# official ARM schemas (Azure/azure-resource-manager-schemas at a1454431, 2026-08-16); the tests
+# validate every generated resource against that version's schema (tests/data/arm-schemas).
+# Application Insights components and role assignments have no GA version newer than these.
+API_CHECKED = "2026-11-29"
 API = {
-    "Microsoft.OperationalInsights/workspaces": "2022-10-01",
+    "Microsoft.OperationalInsights/workspaces": "2025-07-01",
     "Microsoft.Insights/components": "2020-02-02",
-    "Microsoft.Storage/storageAccounts": "2023-05-01",
-    "Microsoft.KeyVault/vaults": "2023-07-01",
-    "Microsoft.ContainerRegistry/registries": "2023-07-01",
-    "Microsoft.Network/networkSecurityGroups": "2023-11-01",
-    "Microsoft.Network/virtualNetworks": "2023-11-01",
-    "Microsoft.Network/privateEndpoints": "2023-11-01",
-    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "2023-11-01",
-    "Microsoft.Network/privateDnsZones": "2020-06-01",
-    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2020-06-01",
-    "Microsoft.MachineLearningServices/workspaces": "2024-04-01",
+    "Microsoft.Storage/storageAccounts": "2026-04-01",
+    "Microsoft.KeyVault/vaults": "2026-02-01",
+    "Microsoft.ContainerRegistry/registries": "2025-11-01",
+    "Microsoft.Network/networkSecurityGroups": "2025-07-01",
+    "Microsoft.Network/virtualNetworks": "2025-07-01",
+    "Microsoft.Network/privateEndpoints": "2025-07-01",
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "2025-07-01",
+    "Microsoft.Network/privateDnsZones": "2024-06-01",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "2024-06-01",
+    "Microsoft.MachineLearningServices/workspaces": "2026-05-01",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
-    "Microsoft.Consumption/budgets": "2023-05-01",
+    "Microsoft.Consumption/budgets": "2024-08-01",
 }
 
 # Storage redundancy that keeps a copy in a second region (what CKV_AZURE_206 accepts).
@@ -76,6 +81,35 @@ _DNS = {
               ("privatelink.vaultcore.azure.cn",)),
     "registry": (("privatelink.azurecr.io",), ("privatelink.azurecr.us",), ("privatelink.azurecr.cn",)),
 }
+
+
+IAC_TOOLS = ("arm", "bicep", "terraform")
+
+
+def output_files(tool: str, envs: Iterable[str]) -> list[str]:
+    """What `write_iac` writes for one tool, relative to its output folder (e.g. `arm/azuredeploy.json`)."""
+    envs = list(envs)
+    if tool == "bicep":
+        return ["bicep/main.bicep", *(f"bicep/{e}.bicepparam" for e in envs)]
+    if tool == "terraform":
+        from . import terraform
+
+        return [f"terraform/{f}" for f in terraform.FIXED_FILES] + [
+            f"terraform/{f}" for e in envs for f in (terraform.tfvars_name(e), terraform.backend_name(e))]
+    return ["arm/azuredeploy.json", *(f"arm/azuredeploy.parameters.{e}.json" for e in envs)]
+
+
+def pipeline_files(tool: str, env: str) -> dict[str, str]:
+    """Repository paths (under infra/) a pipeline deploys one environment with; names agree with
+    `output_files`, which is what `export` copies to infra/."""
+    if tool == "bicep":
+        return {"template": "infra/bicep/main.bicep", "parameters": f"infra/bicep/{env}.bicepparam"}
+    if tool == "terraform":
+        from . import terraform
+
+        return {"template": "infra/terraform", "parameters": f"infra/terraform/{terraform.tfvars_name(env)}",
+                "backend": f"infra/terraform/{terraform.backend_name(env)}"}
+    return {"template": "infra/arm/azuredeploy.json", "parameters": f"infra/arm/azuredeploy.parameters.{env}.json"}
 
 
 def _cloud(region: str) -> int:
@@ -164,6 +198,11 @@ def _tags(design: Settings, project: str, env: str) -> dict[str, str]:
     return expand_tags(design.tags, project, env)
 
 
+def _arm_literal(text: str) -> str:
+    """A string literal inside an ARM expression."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _uami_id(rg_param: str, name_param: str) -> Expr:
     return Expr(f"resourceId(parameters('{rg_param}'), 'Microsoft.ManagedIdentity/userAssignedIdentities', "
                 f"parameters('{name_param}'))",
@@ -186,6 +225,7 @@ class _Builder:
         self.outputs: dict[str, tuple[str, Expr | Ref]] = {}
         self.env_values: dict[str, dict[str, Any]] = {e.name: {} for e in design.environments}
         self.roster_emails = roster_emails or {}
+        self.existing: dict[str, Expr] = {}
         d = design
         self.private = d.private_endpoint_type != "none"
         self.has_vnet = d.vnet_option != "none" and d.subnet_option != "none"
@@ -214,9 +254,12 @@ class _Builder:
             "location", Param("string", "Region of every resource.",
                               default=Expr("resourceGroup().location", "resourceGroup().location")),
             self.per_env(lambda e: e.region))
-        self.tags = self.param("tagValues", Param("object", "Tags on every resource (cost allocation).",
-                                                  default={}),
-                               self.per_env(lambda e: _tags(d, self.project, e.name)))
+        tag_values = self.param("tagValues", Param("object", "Tags on every resource (cost allocation).",
+                                                   default={}),
+                                self.per_env(lambda e: _tags(d, self.project, e.name)))
+        # `tags` is an object (what the ARM schema requires), one lookup per tag key of the design.
+        self.tags = {t.key: Expr(f"{tag_values.arm}[{_arm_literal(t.key)}]", f"{tag_values.bicep}[{_bicep_str(t.key)}]")
+                     for t in d.tags}
         self._monitoring()
         self._network()
         self._storage()
@@ -237,7 +280,30 @@ class _Builder:
         return self.param(pname, Param("string", description, **kw),
                           self.per_env(lambda e: resource_name(self.d, field_, e.name)))
 
+    def _existing(self, sym: str, type_: str, name_param: str, field_: str, rg_field: str, what: str) -> Expr:
+        """An existing dependency: its name (exact, every environment) and resource group as parameters,
+        its id as an expression; the template only links it (issue 14 item 12, the seed's *Option=existing)."""
+        d = self.d
+        name = self.param(name_param, Param("string", f"Name of the existing {what}."),
+                          self.per_env(lambda e: getattr(d, field_)))
+        rg_param = f"{name_param[:-4]}ResourceGroupName"
+        rg = self.param(rg_param, Param("string", f"Resource group of the existing {what}.",
+                                        default=Expr("resourceGroup().name", "resourceGroup().name")),
+                        self.per_env(lambda e: getattr(d, rg_field) or e.resource_group))
+        self.existing[sym] = Expr(f"resourceId({rg.arm}, '{type_}', {name.arm})",
+                                  f"resourceId({rg.bicep}, '{type_}', {name.bicep})")
+        return self.existing[sym]
+
+    def ref(self, sym: str) -> Expr | Ref:
+        """The id of a dependency: declared here, or existing."""
+        return self.existing.get(sym) or Ref(sym)
+
     def _monitoring(self) -> None:
+        if self.d.app_insights_option == "existing":
+            ai = self._existing("appInsights", "Microsoft.Insights/components", "applicationInsightsName",
+                                "app_insights_name", "app_insights_resource_group", "Application Insights")
+            self.outputs["applicationInsightsId"] = ("string", ai)
+            return
         la_name = self._name_param("logAnalyticsName", "log_analytics_name",
                                    "Log Analytics workspace behind Application Insights.", min_length=4,
                                    max_length=63)
@@ -335,6 +401,12 @@ class _Builder:
 
     def _storage(self) -> None:
         d = self.d
+        if d.storage_account_option == "existing":
+            self.storage_pe = False  # its network rules and private endpoints belong to its owner
+            self.outputs["storageAccountId"] = ("string", self._existing(
+                "storage", "Microsoft.Storage/storageAccounts", "storageAccountName", "storage_account_name",
+                "storage_account_resource_group", "storage account"))
+            return
         name = self._name_param("storageAccountName", "storage_account_name",
                                 "Storage account (3-24 lowercase letters and digits, unique in Azure).",
                                 min_length=3, max_length=24)
@@ -379,6 +451,12 @@ class _Builder:
 
     def _key_vault(self) -> None:
         d = self.d
+        if d.key_vault_option == "existing":
+            self.kv_pe = False
+            self.outputs["keyVaultId"] = ("string", self._existing(
+                "keyVault", "Microsoft.KeyVault/vaults", "keyVaultName", "key_vault_name", "key_vault_resource_group",
+                "Key Vault"))
+            return
         name = self._name_param("keyVaultName", "key_vault_name", "Key Vault (3-24 characters, unique in Azure).",
                                 min_length=3, max_length=24)
         self.kv_pe = d.keyvault_behind_vnet and self.subnet_id is not None and self.private
@@ -462,9 +540,9 @@ class _Builder:
                 f"format('{self.project} MLOps workspace ({{0}}), design {d.design_version}', "
                 f"parameters('environmentName'))",
                 f"'{self.project} MLOps workspace (${{environmentName}}), design {d.design_version}'"),
-            "storageAccount": Ref("storage"),
-            "keyVault": Ref("keyVault"),
-            "applicationInsights": Ref("appInsights"),
+            "storageAccount": self.ref("storage"),
+            "keyVault": self.ref("keyVault"),
+            "applicationInsights": self.ref("appInsights"),
         }
         if self.acr_id is not None:
             props["containerRegistry"] = self.acr_id
@@ -508,10 +586,10 @@ class _Builder:
                     enc[key_name] = self.param(field_, Param("string", f"Your own {key_name[:-5]} for the CMK "
                                                                        f"workspace.", default=getattr(d, field_)))
             props["encryption"] = enc
-        if uamis:
+        if uamis:  # listed identities need UserAssigned in the type (a CMK identity too)
             identity["userAssignedIdentities"] = uamis
-            if "systemAssigned" not in d.workspace_identity_type:
-                identity["type"] = "UserAssigned"
+            identity["type"] = ("SystemAssigned,UserAssigned" if "systemAssigned" in d.workspace_identity_type
+                                else "UserAssigned")
         self.add(Resource("workspace", "Microsoft.MachineLearningServices/workspaces", name, {
             "location": self.location, "tags": self.tags, "identity": identity,
             "sku": {"name": "Basic", "tier": "Basic"}, "properties": props,
@@ -548,7 +626,7 @@ class _Builder:
             zsym = _zone_sym(zone)
             if not any(r.sym == zsym for r in self.resources):
                 self.add(Resource(zsym, "Microsoft.Network/privateDnsZones", zone,
-                                  {"location": "global", "tags": self.tags},
+                                  {"location": "global", "tags": self.tags, "properties": {}},
                                   comment=f"Private DNS zone {zone}"))
                 self.add(Resource(f"{zsym}Link", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
                                   Expr(f"format('{{0}}-link', {self.vnet_name.arm})",
@@ -592,7 +670,9 @@ class _Builder:
         self.outputs["workspacePrivateEndpointId"] = ("string", Ref("workspacePe"))
 
     def _key_vault_role(self) -> None:
-        if "systemAssigned" not in self.d.workspace_identity_type:
+        # An existing vault may sit in another resource group and keep its own access model: granting
+        # the workspace access there is its owner's step (SETUP), not this deployment's.
+        if "systemAssigned" not in self.d.workspace_identity_type or "keyVault" in self.existing:
             return
         grant = self.param("grantWorkspaceKeyVaultAccess", Param(
             "bool", "Grant the workspace identity Key Vault Administrator on its RBAC-mode vault (the "
@@ -630,18 +710,19 @@ class _Builder:
             "string", "First day of the first budget period (yyyy-MM-01); keep it on redeploys.",
             default=Expr("utcNow('yyyy-MM-01')", "utcNow('yyyy-MM-01')")),
             self.per_env(lambda e: _first_of_month(self.today)))
-        emails = self.param("budgetContactEmails", Param("array", "Who gets the budget alerts.", default=[]),
-                            self.per_env(lambda e: list(budgets[e.name].recipients) if e.name in budgets else []))
-        roles = self.param("budgetContactRoles", Param("array", "Roles on the scope that get the alerts.",
-                                                       default=["Owner"]),
-                           self.per_env(lambda e: list(budgets[e.name].contact_roles) if e.name in budgets
-                                        else ["Owner"]))
         shapes = {(tuple(b.alert_thresholds), tuple(b.forecast_thresholds)) for b in d.budgets}
-        if len(shapes) <= 1:
+        if len(shapes) <= 1:  # one shape: thresholds in the template, recipients per environment
+            emails = self.param("budgetContactEmails", Param("array", "Who gets the budget alerts.", default=[]),
+                                self.per_env(lambda e: list(budgets[e.name].recipients) if e.name in budgets
+                                             else []))
+            roles = self.param("budgetContactRoles", Param("array", "Roles on the scope that get the alerts.",
+                                                           default=["Owner"]),
+                               self.per_env(lambda e: list(budgets[e.name].contact_roles) if e.name in budgets
+                                            else ["Owner"]))
             b = d.budgets[0] if d.budgets else None
             notifications: Any = _notifications(b.alert_thresholds if b else [50, 80, 100],
                                                 b.forecast_thresholds if b else [100], emails, roles)
-        else:
+        else:  # thresholds differ: each environment's whole notification set is its parameter
             notifications = self.param(
                 "budgetNotifications", Param("object", "Budget alerts (thresholds differ per environment)."),
                 self.per_env(lambda e: _notifications(
@@ -673,6 +754,14 @@ def _num(v: float) -> int | float:
 def _zone_sym(zone: str) -> str:
     parts = zone.replace("privatelink.", "").split(".")
     return "dns" + "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def unused_parameters(arm: dict[str, Any]) -> list[str]:
+    """Parameters of an ARM template that nothing refers to (a declared-but-ignored input misleads)."""
+    body = json.dumps({k: v for k, v in arm.items() if k != "parameters"})
+    defaults = json.dumps({k: v.get("defaultValue") for k, v in arm.get("parameters", {}).items()})
+    used = set(re.findall(r"parameters\('([^']+)'\)", body + defaults))
+    return [name for name in arm.get("parameters", {}) if name not in used]
 
 
 def build(design: Settings, project: str = "mlops", *, today: dt.date | None = None) -> Template:
@@ -912,7 +1001,8 @@ def bicepparam(t: Template, env: str) -> str:
 
 def write_iac(design: Settings, folder: str | Path, project: str = "mlops", *,
               today: dt.date | None = None) -> dict[str, list[Path]]:
-    """Write arm/azuredeploy.json + parameter files and bicep/main.bicep + <env>.bicepparam."""
+    """Write arm/azuredeploy.json + parameter files, bicep/main.bicep + <env>.bicepparam and the same
+    design as Terraform (terraform/*.tf + <env>.tfvars + backend.<env>.hcl)."""
     folder = Path(folder)
     t = build(design, project, today=today)
     arm_dir, bicep_dir = folder / "arm", folder / "bicep"
@@ -932,6 +1022,9 @@ def write_iac(design: Settings, folder: str | Path, project: str = "mlops", *,
         p = bicep_dir / f"{env}.bicepparam"
         p.write_text(bicepparam(t, env), encoding="utf-8")
         written["bicep"].append(p)
+    from .terraform import write_terraform
+
+    written["terraform"] = write_terraform(t, design, folder / "terraform", project, today=today)
     return written
 
 

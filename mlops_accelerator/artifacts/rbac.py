@@ -27,6 +27,7 @@ from typing import Any
 
 from ..roles import ROLES_BY_ID
 from ..settings.design import BUILTIN_ROLES, PRIVILEGED_ROLES, CustomRole, Settings, resource_name
+from .escape import csv_row
 
 _WS_PROVIDER = "Microsoft.MachineLearningServices/workspaces"
 CSV_COLUMNS = ("environment", "principal_type", "principal", "members", "project_role", "azure_role",
@@ -62,22 +63,77 @@ def assignable_scopes(design: Settings, role: CustomRole) -> list[str]:
     return scopes
 
 
-def role_definition(design: Settings, role: CustomRole) -> dict[str, Any]:
+def role_name(role: str, project: str | None) -> str:
+    """The role's name in the tenant: custom role names are tenant-wide, so each project's carry its
+    name (two projects in one tenant never define the same role)."""
+    return role if not project or project in role else f"{role} ({project})"
+
+
+# What a role's description promises -> operations it must grant (issue 14 item 8: "MLOps Custom" ran
+# jobs and pipelines without any workspaces/jobs/* action).
+DUTIES = {
+    "runs jobs": ("jobs/read", "jobs/write", "codes/versions/write", "environments/read", "computes/read",
+                  "datastores/read", "experiments/runs/write"),
+    "pipelines": ("jobs/write", "components/versions/write"),
+    "label": ("labeling/projects/read", "labeling/labels/write"),
+    "everything in the workspace": ("jobs/write", "data/versions/write", "models/versions/write"),
+}
+
+
+def _grants(role: CustomRole, op: str) -> bool:
+    import fnmatch
+
+    full = f"{_WS_PROVIDER}/{op}"
+    return (any(fnmatch.fnmatchcase(full, a) for a in role.actions)
+            and not any(fnmatch.fnmatchcase(full, n) for n in role.not_actions))
+
+
+def review_custom_roles(design: Settings) -> list[str]:
+    """Each custom role against its description: the operations its duties need and it lacks."""
+    out = []
+    for r in design.custom_roles:
+        text = (r.description or "").lower()
+        for duty, ops in DUTIES.items():
+            if duty in text:
+                missing = [op for op in ops if not _grants(r, op)]
+                if missing:
+                    out.append(f"custom role '{r.name}' is described as '{duty}' but does not grant "
+                               f"{', '.join(f'workspaces/{m}' for m in missing)}")
+    return out
+
+
+def role_definition(design: Settings, role: CustomRole, project: str | None = None) -> dict[str, Any]:
     """One custom role as Azure role-definition JSON (az role definition create)."""
     wild = [a for a in role.actions if a == "*" or a.startswith("*/")]
     if wild:
         raise LeastPrivilegeError(f"custom role '{role.name}' grants every action ({', '.join(wild)}): list the "
                                   f"operations it needs instead")
-    return {"Name": role.name, "IsCustom": True,
+    return {"Name": role_name(role.name, project), "IsCustom": True,
             "Description": role.description or f"{role.name} (generated from the solution design)",
             "Actions": list(role.actions), "NotActions": list(role.not_actions),
             "DataActions": list(role.data_actions), "NotDataActions": list(role.not_data_actions),
             "AssignableScopes": assignable_scopes(design, role)}
 
 
-def custom_role_definitions(design: Settings) -> dict[str, dict[str, Any]]:
-    """File name -> role definition, one per custom role of the design."""
-    return {f"{_slug(r.name)}.json": role_definition(design, r) for r in design.custom_roles}
+def role_file_names(names: list[str]) -> list[str]:
+    """One visible, distinct file name per role name: a slug of the name (never empty or hidden),
+    with a short hash of the exact name when two names slug alike ("MLOps Custom", "MLOps-Custom")."""
+    import hashlib
+
+    slugs = [_slug(n) or "role" for n in names]
+    out = []
+    for name, slug in zip(names, slugs, strict=True):
+        if slugs.count(slug) > 1 or slug == "role":
+            slug = f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        out.append(f"{slug}.json")
+    return out
+
+
+def custom_role_definitions(design: Settings, project: str | None = None) -> dict[str, dict[str, Any]]:
+    """File name -> role definition, one per custom role of the design (names never collide)."""
+    roles = list(design.custom_roles)
+    files = role_file_names([r.name for r in roles])
+    return {f: role_definition(design, r, project) for f, r in zip(files, roles, strict=True)}
 
 
 def group_name(project: str, role: str, env: str) -> str:
@@ -96,7 +152,8 @@ def role_assignments(design: Settings, foundations: Any) -> list[dict[str, str]]
     rows: list[dict[str, str]] = []
     for m in design.role_mappings:
         kind = "custom" if m.azure_role in custom else "built-in"
-        base = {"environment": m.env, "project_role": m.role, "azure_role": m.azure_role, "role_kind": kind,
+        azure_role = role_name(m.azure_role, project) if kind == "custom" else m.azure_role
+        base = {"environment": m.env, "project_role": m.role, "azure_role": azure_role, "role_kind": kind,
                 "scope_level": m.scope, "scope": env_scope(design, m.env, m.scope), "justification": ""}
         people = holders.get(m.role, [])
         if design.aad_groups_per_role_env or m.principal:
@@ -108,7 +165,8 @@ def role_assignments(design: Settings, foundations: Any) -> list[dict[str, str]]
     for sp in design.service_principals:
         kind = "custom" if sp.role in custom else "built-in"
         rows.append({"environment": sp.env, "principal_type": "ServicePrincipal", "principal": sp.name,
-                     "members": sp.purpose, "project_role": "automation", "azure_role": sp.role,
+                     "members": sp.purpose, "project_role": "automation",
+                     "azure_role": role_name(sp.role, project) if kind == "custom" else sp.role,
                      "role_kind": kind, "scope_level": sp.scope, "scope": env_scope(design, sp.env, sp.scope),
                      "justification": sp.justification})
     order = {e.name: i for i, e in enumerate(design.environments)}
@@ -121,7 +179,7 @@ def assignments_csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csv_row(r) for r in rows)  # no cell is read as a spreadsheet formula
     return buf.getvalue()
 
 
@@ -142,7 +200,7 @@ def rbac_matrix(design: Settings, foundations: Any) -> tuple[list[str], list[lis
 
 def findings(design: Settings, foundations: Any) -> list[str]:
     """Least-privilege observations for the reviewer (not errors: the settings already validated)."""
-    out = []
+    out = review_custom_roles(design)
     for sp in design.service_principals:
         if sp.role in PRIVILEGED_ROLES:
             out.append(f"automation identity {sp.name} ({sp.env}) holds {sp.role} at {sp.scope.replace('_', ' ')} "
@@ -168,7 +226,7 @@ def write_rbac(design: Settings, foundations: Any, folder: str | Path) -> dict[s
     for stale in roles_dir.glob("*.json"):
         stale.unlink()
     files = []
-    for name, data in custom_role_definitions(design).items():
+    for name, data in custom_role_definitions(design, foundations.project_name).items():
         path = roles_dir / name
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         files.append(path)

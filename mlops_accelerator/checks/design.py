@@ -172,8 +172,9 @@ def _custom_role_file_problems(ctx: CheckContext, d: Any) -> list[str]:
         except (OSError, ValueError) as exc:
             return [f"{path.name} is not valid JSON ({exc})"]
         files[str(data.get("Name") if isinstance(data, dict) else path.name)] = (path.name, data)
+    # Generated files name each role per project: "<name> (<project>)".
     problems = [f"no definition file for custom role '{r.name}'"
-                for r in d.custom_roles if r.name not in files]
+                for r in d.custom_roles if r.name not in files and not any(n.startswith(f"{r.name} (") for n in files)]
     for file, data in files.values():
         problems += [f"{file}: {p}" for p in _role_definition_problems(data)]
     return problems

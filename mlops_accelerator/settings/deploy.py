@@ -10,10 +10,11 @@ using designed identities, compute within the allowed VM sizes) are deliverable 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from ..ci_safety import CI_SAFE
 from ..errors import FieldError
 from ..naming import COMPUTE_CLUSTER, COMPUTE_INSTANCE, AssetName, NamingRule
 from .base import Email, NonEmptyStr, Record, SemVer, StageSettings, err, setting
@@ -75,10 +76,12 @@ RelPath = pattern_type("relative_path",
 class ServiceConnection(Record):
     """A pipeline's connection to Azure, using one of the design's automation identities."""
 
-    name: NonEmptyStr = Field(title="Name", description="dstoolkit style: conn-<project>-<env>-rg / -aml.")
+    # The name and identity reach the pipelines (azureSubscription, SETUP.md): no CI expressions.
+    name: Annotated[NonEmptyStr, CI_SAFE] = Field(title="Name",
+                                                  description="dstoolkit style: conn-<project>-<env>-rg / -aml.")
     env: EnvName = Field(title="Environment")
     scope: Literal["resource_group", "workspace"] = Field(title="Scope")
-    identity: NonEmptyStr = Field(title="Identity",
+    identity: Annotated[NonEmptyStr, CI_SAFE] = Field(title="Identity",
                                   description="Name of an automation identity of the Stage-2 design.")
     auth: Literal["workload_identity_federation", "service_principal_secret", "managed_identity"] = Field(
         "workload_identity_federation", title="Authentication",
@@ -189,7 +192,7 @@ class Settings(StageSettings):
     ado_organization_url: AdoUrl = setting(  # type: ignore[valid-type]
         "", title="Azure DevOps organisation URL", task="S3.T2", provenance="SRC-MS",
         help="https://dev.azure.com/<org>/: needed when the pipelines run in Azure DevOps.")
-    ado_project: str = setting(
+    ado_project: Annotated[str, CI_SAFE] = setting(
         "", title="Azure DevOps project", task="S3.T2", provenance="SRC-MS", max_length=64,
         help="The project holding the pipelines and service connections.")
     github_repository: GithubRepo = setting(  # type: ignore[valid-type]

@@ -22,8 +22,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, create_model
 
 from .. import naming
+from ..ci_safety import CI_SAFE
 from ..errors import FieldError
 from ..naming import (
+    AZURE_ML_REGIONS,
     AppInsightsName,
     ContainerRegistryName,
     KeyVaultName,
@@ -41,22 +43,9 @@ from .shared import GUID_PATTERN, EnvName, VmSize, pattern_type  # noqa: F401  (
 # ---------------------------------------------------------------------------
 # Constants shared with the Stage-3 generator and the checks
 
-# The ARM template's App Insights location map (digest §4.2): the template fails in any
-# other region, so it is the list of regions the wizard offers. Value = where the
-# template puts App Insights for that workspace region.
-ARM_LOCATION_MAP: dict[str, str] = {
-    "australiaeast": "australiaeast", "australiasoutheast": "australiasoutheast",
-    "brazilsouth": "brazilsouth", "canadacentral": "canadacentral", "canadaeast": "canadaeast",
-    "centralindia": "centralindia", "centralus": "westcentralus", "centraluseuap": "southcentralus",
-    "chinaeast2": "chinaeast2", "eastasia": "eastasia", "eastus": "eastus", "eastus2": "eastus2",
-    "eastus2euap": "southcentralus", "francecentral": "francecentral", "japaneast": "japaneast",
-    "japanwest": "japanwest", "koreacentral": "koreacentral", "koreasouth": "koreasouth",
-    "northcentralus": "northcentralus", "northeurope": "northeurope",
-    "southcentralus": "southcentralus", "southeastasia": "southeastasia", "southindia": "southindia",
-    "uksouth": "uksouth", "ukwest": "ukwest", "usgovarizona": "usgovarizona",
-    "usgovvirginia": "usgovvirginia", "westcentralus": "southcentralus", "westeurope": "westeurope",
-    "westindia": "westindia", "westus": "westus", "westus2": "westus2",
-}
+# Every Azure ML region (naming.AZURE_ML_REGIONS), each with where its Log Analytics workspace and
+# Application Insights go: the list of regions the wizard offers and the template accepts.
+ARM_LOCATION_MAP: dict[str, str] = dict(AZURE_ML_REGIONS)
 ARM_REGIONS: tuple[str, ...] = tuple(ARM_LOCATION_MAP)
 Region = Literal[ARM_REGIONS]  # type: ignore[valid-type]
 
@@ -148,8 +137,9 @@ class Environment(Record):
 
 
 class Tag(Record):
-    key: TagKey = Field(title="Key")  # type: ignore[valid-type]
-    value: Annotated[str, Field(max_length=256)] = Field("", title="Value",
+    # Tags reach the deploy pipelines: no CI expressions (ci_safety) on top of Azure's rules.
+    key: Annotated[TagKey, CI_SAFE] = Field(title="Key")  # type: ignore[valid-type]
+    value: Annotated[str, Field(max_length=256), CI_SAFE] = Field("", title="Value",
                                                           description="May use {project} and {env}.")
 
 
@@ -372,12 +362,14 @@ def _default_custom_roles() -> list[CustomRole]:
     return [
         CustomRole(
             name="MLOps Custom", description="For an automation identity that runs jobs and pipelines",
-            actions=_ws("read", "endpoints/pipelines/read", "metadata/artifacts/read",
-                        "metadata/snapshots/read", "environments/read", "metadata/secrets/read",
-                        "modules/read", "experiments/runs/read", "datasets/registered/read",
-                        "datastores/read", "environments/write", "experiments/runs/write",
-                        "metadata/artifacts/write", "metadata/snapshots/write", "environments/build/action",
-                        "experiments/runs/submit/action"),
+            # Azure ML v2: jobs (pipelines are jobs) upload code, register components, environments,
+            # data and models, and log runs; it reads every asset but deletes nothing.
+            actions=_ws("read", "*/read", "jobs/write", "jobs/cancel/action", "codes/write",
+                        "codes/versions/write", "components/write", "components/versions/write",
+                        "environments/write", "environments/versions/write", "environments/build/action",
+                        "data/write", "data/versions/write", "models/write", "models/versions/write",
+                        "experiments/write", "experiments/runs/write", "experiments/runs/submit/action",
+                        "metadata/artifacts/write", "metadata/snapshots/write", "schedules/write"),
             not_actions=list(_SAFETY_NOT_ACTIONS)),
         CustomRole(
             name="Data Scientist Custom",
@@ -469,9 +461,23 @@ class Settings(StageSettings):
         "Standard_LRS", title="Storage redundancy", task="S2.T3",
         help="Replication of the workspace's default storage; zone or geo redundancy costs more but "
              "survives a zone or region outage.")
+    storage_account_option: Literal["new", "existing"] = setting(
+        "new", title="Storage account", task="S2.T3", provenance="SRC",
+        help="'new' creates the storage account per environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    storage_account_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Storage account: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing storage account; empty means the environment's resource group.")
     key_vault_name: KeyVaultName = setting(
         "kv-mlops", title="Key Vault name", task="S2.T3",
         help="Stem of the Key Vault name; each environment appends '-<env>'. Must be unique across Azure.")
+    key_vault_option: Literal["new", "existing"] = setting(
+        "new", title="Key Vault", task="S2.T3", provenance="SRC",
+        help="'new' creates the Key Vault per environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    key_vault_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Key Vault: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing Key Vault; empty means the environment's resource group.")
     container_registry_option: Literal["new", "existing", "none"] = setting(
         "new", title="Container registry", task="S2.T3",
         help="'none' lets Azure ML create a registry when it first builds an image; 'new' creates it now so "
@@ -482,6 +488,15 @@ class Settings(StageSettings):
     app_insights_name: AppInsightsName = setting(
         "appi-mlops", title="Application Insights name", task="S2.T3",
         help="Stem of the Application Insights name; each environment appends '-<env>'.")
+    app_insights_option: Literal["new", "existing"] = setting(
+        "new", title="Application Insights", task="S2.T3", provenance="SRC",
+        help="'new' creates the Application Insights and its Log Analytics workspace per "
+             "environment; 'existing' reuses one you already have (give its "
+             "exact name above and its resource group below): the template then only links it.")
+    app_insights_resource_group: optional_name(naming.RESOURCE_GROUP) = setting(  # type: ignore[valid-type]
+        "", title="Application Insights: resource group", task="S2.T3", provenance="SRC",
+        help="Resource group of the existing Application Insights; empty means the environment's "
+             "resource group.")
     log_analytics_name: optional_name(LOG_ANALYTICS) = setting(  # type: ignore[valid-type]
         "log-mlops", title="Log Analytics workspace name", task="S2.T3", provenance="V2",
         help="Stem of the Log Analytics workspace that backs Application Insights (classic Application "
