@@ -17,16 +17,18 @@ $(BIN)/mlops-accelerator: pyproject.toml
 
 install: $(BIN)/mlops-accelerator
 
-# The main job: the guided workflow on the bundled sample project (local target): create it,
-# run every stage that has notebooks (stages 1-3), check all deliverables, report.
+# The main job: the guided workflow on the bundled sample project (local target): create it
+# (with its generated churn data), run every stage that has notebooks (stages 1-4), check all
+# deliverables, report.
 sample: install
 	rm -rf $(SAMPLE)
 	$(BIN)/mlops-accelerator init $(SAMPLE) --sample
 	$(BIN)/mlops-accelerator -C $(SAMPLE) run --all --jobs 2
-	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 4-7 have no runs yet
+	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 5-7 have no runs yet
 	$(BIN)/mlops-accelerator -C $(SAMPLE) status
 	$(BIN)/mlops-accelerator -C $(SAMPLE) report --format html
 	@echo "Outputs: $(SAMPLE)/runs/ (executed notebooks and artifacts); report: $(SAMPLE)/deliverables-report.html"
+	@echo "Data: $(BIN)/mlops-accelerator -C $(SAMPLE) data list   (versioned assets in $(SAMPLE)/data-assets/, layers in $(SAMPLE)/lake/)"
 	@echo "Wizards: $(BIN)/mlops-accelerator -C $(SAMPLE) serve   JupyterLab: $(BIN)/jupyter lab $(SAMPLE)"
 
 lint: install
@@ -52,6 +54,7 @@ test: lint test-unit test-ui test-wheel
 bench: install
 	$(BIN)/python benchmarks/runner_vs_papermill.py --notebooks 10
 	$(BIN)/python benchmarks/voila_tti.py --runs 5
+	$(BIN)/python benchmarks/stage4_data.py
 
 clean:
 	rm -rf $(VENV) $(SAMPLE) .pytest_cache .ruff_cache

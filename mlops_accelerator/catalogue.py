@@ -169,6 +169,9 @@ def load_catalogue() -> Catalogue:
     return build_catalogue(YAML(typ="safe").load(text))
 
 
+_shipped = load_catalogue  # stage identity always comes from the shipped catalogue (tests may fake the rest)
+
+
 # ---------------------------------------------------------------------------
 # Validation: every error names the entry at fault, so a bad edit is found at once.
 
@@ -334,3 +337,36 @@ def build_catalogue(data: Any) -> Catalogue:
                 raise CatalogueError(f"stage {s.number}: duplicate id {ident}")
             seen.add(ident)
     return Catalogue(stages=stages)
+
+
+# ---------------------------------------------------------------------------
+# Stage identity: every stage list, slug and folder name comes from here.
+
+_STAGE_FOLDER = re.compile(r"^([0-9]{2})-([a-z][a-z0-9_]*)$")
+
+
+def stage_identity(key: int | str) -> Stage:
+    """A stage of the shipped catalogue by number or slug (UsageError naming the valid ones)."""
+    return _shipped().stage(key)
+
+
+def stage_slugs() -> tuple[str, ...]:
+    """The stage slugs, in order."""
+    return tuple(s.slug for s in _shipped().stages)
+
+
+def stage_folder(stage: int | str) -> str:
+    """The folder name of a stage's notebooks and run outputs: `NN-slug` (e.g. 02-design)."""
+    s = _shipped().stage(stage)
+    return f"{s.number:02d}-{s.slug}"
+
+
+def stage_of_folder(name: str) -> str | None:
+    """The slug of a stage folder name (`02-design` -> design); None if it names no stage."""
+    m = _STAGE_FOLDER.match(name)
+    if not m:
+        return None
+    for s in _shipped().stages:
+        if s.number == int(m.group(1)) and s.slug == m.group(2):
+            return s.slug
+    return None

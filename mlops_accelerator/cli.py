@@ -106,6 +106,11 @@ def init(ctx: click.Context, directory: Path | None, name: str | None, sample: b
     project = Project.create(root, name, settings)
     out = _console()
     out.print(f"Created project [bold]{name}[/] in {project.root}")
+    if sample:  # the sample's stage-4 sources: generated, deterministic (see sample/churn.py)
+        from .sample.churn import write_sample_data
+
+        folder = write_sample_data(project.root)
+        out.print(f"  sample data: {folder.relative_to(project.root)}/ (customer churn, seeded)")
     out.print(f"  settings: {project.path.name}   ledger: {project.ledger_path.relative_to(project.root)}")
     out.print("Next: 'mlops-accelerator status', then answer stage 1: "
               "'mlops-accelerator settings show foundations'.")
@@ -434,15 +439,97 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     leaked = {slug: o["error"] for slug, o in result.stages.items() if o.get("error")}
     for slug, message in leaked.items():
         out.print(f"  FAILED stage {slug}: {message}", markup=False, highlight=False)
+    from .catalogue import load_catalogue
     from .deliverables import run_checks
-    from .workspace import STAGE_SLUGS
 
-    checks = run_checks(project, [STAGE_SLUGS.index(s) + 1 for s in slugs])
+    checks = run_checks(project, [load_catalogue().stage(s).number for s in slugs])
     passed_n = sum(res.passed for _, res in checks)
     out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} not passed "
               "('mlops-accelerator status --items' for details)")
     if failed or leaked:
         ctx.exit(1)
+
+
+# -- data (stage 4's registered data assets) --------------------------------------
+
+@main.group()
+def data() -> None:
+    """Registered data assets: versions, lineage and integrity (stage 4)."""
+
+
+def _registry(ctx: click.Context):
+    from .dataprep.versioning import Registry
+
+    return Registry(_project(ctx).root)
+
+
+@data.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def data_list(ctx: click.Context, as_json: bool) -> None:
+    """Every registered data asset with its versions."""
+    reg = _registry(ctx)
+    rows = [{"name": r["name"], "version": r["version"], "type": r["type"], "path": r["path"],
+             "rows": r.get("rows"), "created_at": r.get("created_at"), "content_hash": r["content_hash"][:16],
+             "intact": not reg.verify(r)}
+            for name in reg.names() for r in reg.versions(name)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    out = _console()
+    if not rows:
+        out.print("No data assets registered yet: run stage 4 ('mlops-accelerator run data').")
+        return
+    from rich.table import Table
+
+    table = Table("asset", "version", "type", "rows", "created", "content", "files", "path")
+    for r in rows:
+        table.add_row(r["name"], r["version"], r["type"], f"{r['rows']:,}" if r["rows"] is not None else "",
+                      r["created_at"] or "", r["content_hash"],
+                      "[green]intact[/]" if r["intact"] else "[red]CHANGED[/]", r["path"])
+    out.print(table)
+
+
+@data.command("show")
+@click.argument("asset", metavar="NAME[:VERSION]")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def data_show(ctx: click.Context, asset: str, as_json: bool) -> None:
+    """One asset version (the latest without :VERSION): files, tags, lineage and an integrity check."""
+    from .dataprep import DataPrepError
+
+    reg = _registry(ctx)
+    name, _, version = asset.partition(":")
+    try:
+        rec = reg.get(name, version or None)
+    except DataPrepError as exc:
+        raise UsageError(str(exc)) from exc
+    problems = reg.verify(rec)
+    if as_json:
+        click.echo(json.dumps({**rec, "integrity_problems": problems}, indent=2, default=str))
+        return
+    out = _console()
+    lin = rec.get("lineage", {})
+    out.print(f"[bold]{rec['name']}:{rec['version']}[/] ({rec['type']}) {rec.get('description') or ''}", markup=True)
+    out.print(f"  path:      {rec['path']}", markup=False)
+    out.print(f"  local:     {rec['local_path']}", markup=False)
+    out.print(f"  content:   sha256 {rec['content_hash']} ({len(rec['files'])} file(s), {rec.get('rows', '?')} rows)",
+              markup=False)
+    out.print("  tags:      " + ", ".join(f"{k}={v}" for k, v in rec.get("tags", {}).items()), markup=False)
+    out.print(f"  produced:  {rec.get('created_at', '')} by run {lin.get('run_id', '?')}, notebook "
+              f"{lin.get('notebook', '?')}, commit {lin.get('git_commit') or '(not a git repository)'}", markup=False)
+    out.print(f"  layer:     {lin.get('layer', '?')} (table {lin.get('table', '?')})", markup=False)
+    for src in lin.get("sources", []):
+        out.print(f"  source:    {src['name']}: {src['rows']} rows, bronze manifest {src['manifest']} "
+                  f"(sha256 {src['manifest_sha256'][:16]}), content {src['content_hash'][:16]}", markup=False)
+    failed = [q for q in rec.get("quality", []) if not q.get("passed")]
+    out.print(f"  quality:   {len(rec.get('quality', []))} rule(s), {len(failed)} warning(s) failed"
+              + "".join(f"; {q['rule']} on {q['column']} ({q['failed_rows']} rows)" for q in failed), markup=False)
+    if problems:
+        for p in problems:
+            out.print(f"  [red]integrity:[/] {p}", markup=True, highlight=False)
+        ctx.exit(1)
+    out.print("  integrity: [green]every file matches its registered hash[/]", markup=True)
 
 
 # -- report --------------------------------------------------------------------

@@ -3,6 +3,14 @@
 Nothing here stores status: an item is done when its latest automatic check passed
 (auto items) and someone allowed to sign has signed it (sign-off items). Both facts
 are ledger events, so the history of every completion is kept.
+
+Statuses never claim more than the project shows now. A check result records what it read
+(the settings revision of every stage it looked at, the run whose evidence it used); when any of
+those has changed since, the result is stale: the item is "todo" again (`stale` says why, and
+`mlops-accelerator check` re-runs it). We chose "stale, re-check" over re-running checks on every
+save because a check may read evidence and files, and a save must stay quick and side-effect
+free; status derivation is cheap (revisions are hashes). A sign-off records the revision and the
+settings of its stage; when they change afterwards, the item awaits re-approval, with the diff.
 """
 
 from __future__ import annotations
@@ -12,9 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
-from .workspace import STAGE_SLUGS, Project
+from .workspace import Project, diff
 
 STATES = ("done", "failed", "awaiting_signoff", "todo", "not_applicable")
+
+
+def _slugs() -> tuple[str, ...]:
+    from .catalogue import stage_slugs
+
+    return stage_slugs()
 
 
 @dataclass
@@ -28,6 +42,9 @@ class ItemStatus:
     check: dict[str, Any] | None = None  # latest check_run event
     signoffs: list[dict[str, Any]] = field(default_factory=list)
     signoff_roles: tuple[str, ...] = ()
+    stale: str | None = None  # why the latest check result no longer holds (its inputs changed)
+    # The sign-off no longer holds: {"by", "role", "ts", "changes": [{"field", "old", "new"}]}
+    reapproval: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,7 +52,9 @@ class ItemStatus:
             "verification": self.verification, "state": self.state, "reason": self.reason,
             "signoff_roles": list(self.signoff_roles),
             "check": None if self.check is None else {
-                k: self.check.get(k) for k in ("passed", "reason", "evidence", "ts")},
+                k: self.check.get(k) for k in ("passed", "reason", "evidence", "ts", "pending")},
+            "stale": self.stale,
+            "reapproval": self.reapproval,
             "signoffs": [{k: s.get(k) for k in ("by", "role", "comment", "ts")} for s in self.signoffs],
         }
 
@@ -52,13 +71,33 @@ def latest_evidence(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any
 
     A `run_finished` event carries {"stages": {slug: {"status": ..., "evidence": {...}}}}.
     """
-    evidence: dict[str, dict[str, Any]] = {}
+    return {slug: ev for slug, (ev, _) in latest_evidence_runs(events).items()}
+
+
+def latest_evidence_runs(events: Iterable[dict[str, Any]]) -> dict[str, tuple[dict[str, Any], str]]:
+    """Stage slug -> (evidence, run id) of its latest successful run."""
+    evidence: dict[str, tuple[dict[str, Any], str]] = {}
     for event in events:
         if event["type"] == "run_finished":
             for slug, outcome in (event.get("stages") or {}).items():
                 if outcome.get("status") == "succeeded":
-                    evidence[slug] = outcome.get("evidence") or {}
+                    evidence[slug] = (outcome.get("evidence") or {}, str(event.get("run_id", "")))
     return evidence
+
+
+def _stale_reason(check: dict[str, Any], revisions: dict[str, str], runs: dict[str, str]) -> str | None:
+    """Why a recorded check result no longer describes the project, or None if it still does."""
+    inputs = check.get("inputs")
+    if not isinstance(inputs, dict):
+        return "checked by an earlier release that did not record what it read"
+    changed = [s for s, rev in (inputs.get("settings") or {}).items() if revisions.get(s) != rev]
+    rerun = [s for s, run in (inputs.get("evidence") or {}).items() if runs.get(s, "") != run]
+    parts = []
+    if changed:
+        parts.append(f"the settings of {', '.join(changed)} changed since")
+    if rerun:
+        parts.append(f"{', '.join(rerun)} ran again since")
+    return "; ".join(parts) or None
 
 
 def statuses(project: Project) -> list[ItemStatus]:
@@ -66,22 +105,34 @@ def statuses(project: Project) -> list[ItemStatus]:
     from .catalogue import load_catalogue
 
     doc = project.read_document()
-    effective = {slug: project.effective_settings(slug, doc) for slug in STAGE_SLUGS}
+    slugs = _slugs()
+    effective = {slug: project.effective_settings(slug, doc) for slug in slugs}
+    revisions = {slug: project.revision(slug, doc) for slug in slugs}
     checks: dict[str, dict[str, Any]] = {}
     signoffs: dict[str, list[dict[str, Any]]] = {}
-    for event in project.events():
+    events = list(project.events())
+    for event in events:
         if event["type"] == "check_run":
             checks[event["item"]] = event
         elif event["type"] == "signoff":
             signoffs.setdefault(event["item"], []).append(event)
+    runs = {slug: run for slug, (_, run) in latest_evidence_runs(events).items()}
 
     out = []
     for item in load_catalogue().deliverables:
         check = checks.get(item.id) if item.is_auto else None
         signed = signoffs.get(item.id, [])
+        stale = _stale_reason(check, revisions, runs) if check is not None else None
+        slug = slugs[item.stage - 1]
+        reapproval = _reapproval(signed[-1], revisions[slug], effective[slug]) if signed else None
         if not _condition_holds(item.condition, effective):
             c = item.condition
             state, reason = "not_applicable", f"applies only when {c.stage}.{c.setting} is {c.equals}"
+        elif stale is not None:
+            state = "todo"
+            reason = (f"the last check ({check['ts'][:16].replace('T', ' ')}, "
+                      f"{'passed' if check['passed'] else 'not passed'}) is stale: {stale}; re-check with "
+                      f"'mlops-accelerator check {slug}'")
         elif item.is_auto and check is not None and not check["passed"]:
             state, reason = ("todo" if check.get("pending") else "failed"), check["reason"]
         elif item.is_auto and check is None:
@@ -90,6 +141,13 @@ def statuses(project: Project) -> list[ItemStatus]:
             state = "awaiting_signoff" if item.is_auto else "todo"
             allowed = ", ".join(item.signoff_roles)
             reason = (f"{'check passed; ' if item.is_auto else ''}needs a sign-off by one of: {allowed}")
+        elif item.needs_signoff and reapproval is not None:
+            state = "awaiting_signoff"
+            fields = ", ".join(c["field"] for c in reapproval["changes"][:6]) or "its settings"
+            more = f" and {len(reapproval['changes']) - 6} more" if len(reapproval["changes"]) > 6 else ""
+            reason = (f"signed off by {reapproval['by']} ({reapproval['role']}) on {reapproval['ts'][:10]}, but "
+                      f"stage {item.stage} changed since ({fields}{more}): needs re-approval by one of: "
+                      f"{', '.join(item.signoff_roles)}")
         else:
             state = "done"
             parts = []
@@ -100,17 +158,34 @@ def statuses(project: Project) -> list[ItemStatus]:
                 parts.append(f"signed off by {s['by']} ({s['role']}) on {s['ts'][:10]}")
             reason = "; ".join(parts)
         out.append(ItemStatus(item.id, item.stage, item.text, item.verification, state, reason,
-                              check, signed, tuple(item.signoff_roles)))
+                              check, signed, tuple(item.signoff_roles), stale,
+                              reapproval if item.needs_signoff else None))
     return out
+
+
+def _reapproval(signoff: dict[str, Any], revision: str, effective: dict[str, Any]) -> dict[str, Any] | None:
+    """The changes to the stage since a sign-off, or None if it still holds.
+
+    A sign-off recorded before sign-offs carried their settings has nothing to compare: it holds.
+    """
+    if "settings_revision" not in signoff or signoff["settings_revision"] == revision:
+        return None
+    changes = diff(signoff.get("settings") or {}, effective)
+    return {"by": signoff.get("by"), "role": signoff.get("role"), "ts": signoff.get("ts", ""),
+            "changes": changes}
 
 
 def check_context(project: Project):
     from .checks import CheckContext
 
     doc = project.read_document()
-    settings = {slug: project.settings_or_errors(slug, doc)[0] for slug in STAGE_SLUGS}
-    return CheckContext(settings=settings, evidence=latest_evidence(project.events()),
-                        project_dir=project.root)
+    slugs = _slugs()
+    settings = {slug: project.settings_or_errors(slug, doc)[0] for slug in slugs}
+    runs = latest_evidence_runs(project.events())
+    return CheckContext(settings=settings, evidence={s: ev for s, (ev, _) in runs.items()},
+                        project_dir=project.root,
+                        revisions={slug: project.revision(slug, doc) for slug in slugs},
+                        evidence_runs={s: run for s, (_, run) in runs.items()})
 
 
 def run_checks(project: Project, stage_numbers: Iterable[int] | None = None) -> list[tuple[Any, Any]]:
@@ -129,7 +204,7 @@ def run_checks(project: Project, stage_numbers: Iterable[int] | None = None) -> 
     with project_lock(project.lock_path):
         for item, result in results:
             ledger.append(project.ledger_path, ledger.new_event(
-                "check_run", item=item.id, stage=STAGE_SLUGS[item.stage - 1], **result.to_dict()))
+                "check_run", item=item.id, stage=_slugs()[item.stage - 1], **result.to_dict()))
     return results
 
 
@@ -197,9 +272,13 @@ def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = 
     from .ledger import current_actor
 
     identity = dict(identity or {})
-    return project.record("signoff", item=item.id, stage=STAGE_SLUGS[item.stage - 1],
+    slug = _slugs()[item.stage - 1]
+    # What was approved: the stage's settings now, so a later change asks for re-approval.
+    return project.record("signoff", item=item.id, stage=slug,
                           by=person["name"], email=person.get("email"), role=role_id, comment=comment,
-                          identity=identity, actor=identity.get("user") or current_actor())
+                          identity=identity, actor=identity.get("user") or current_actor(),
+                          settings_revision=project.revision(slug, doc),
+                          settings=project.effective_settings(slug, doc))
 
 
 def local_identity(folder: Any = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from .deliverables import ItemStatus, statuses
-from .workspace import STAGE_SLUGS, Project
+from .workspace import Project
 
 
 def status_data(project: Project, items: list[ItemStatus] | None = None) -> dict[str, Any]:
@@ -126,4 +126,4 @@ def render_html(data: dict[str, Any]) -> str:
 """
 
 
-__all__ = ["status_data", "render_markdown", "render_html", "STAGE_SLUGS"]
+__all__ = ["status_data", "render_markdown", "render_html"]

@@ -1,8 +1,9 @@
 """What `run -p KEY=VALUE` (and a REST run's `parameters`) may override, checked before any kernel.
 
-A run override must change something: a setting of a stage being run that one of its notebooks
-takes as a parameter. Runner-owned parameters (project_dir, output_dir, target, run_id) and
-anything else are refused with the list of what may be overridden, instead of being ignored.
+A run override must change something: a setting of a stage being run that its notebooks read
+(all of them when a notebook takes the whole `settings` mapping, else those it names).
+Runner-owned parameters (project_dir, output_dir, target, run_id) and anything else are
+refused with the list of what may be overridden, instead of being ignored.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ def overridable(stages: list[str]) -> list[str]:
     for slug in stages:
         fields = schema_for(slug).model_fields
         for template in stage_templates(slug):
-            names |= {p.name for p in template.parameters if p.name in fields and p.name not in RUNNER_PARAMETERS}
+            taken = {p.name for p in template.parameters}
+            if "settings" in taken:  # the notebook reads the whole validated project: every setting counts
+                names |= set(fields)
+            names |= {n for n in taken if n in fields and n not in RUNNER_PARAMETERS}
     return sorted(names)
 
 

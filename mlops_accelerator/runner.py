@@ -20,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .catalogue import stage_folder, stage_slugs
 from .errors import InvalidSettings, UsageError
 from .templates import RUNNER_PARAMETERS, Template, parameter_values, stage_templates
-from .workspace import STAGE_SLUGS, Project
+from .workspace import Project
 
 DEFAULT_TIMEOUT = 900  # seconds per notebook
 
@@ -56,7 +57,7 @@ def _stage_order(stages: list[str]) -> list[str]:
 
     cat = load_catalogue()
     slugs = {cat.stage(s).slug for s in stages}
-    return [s for s in STAGE_SLUGS if s in slugs]
+    return [s for s in stage_slugs() if s in slugs]
 
 
 def effective_with_overrides(project: Project, stages: list[str],
@@ -65,7 +66,7 @@ def effective_with_overrides(project: Project, stages: list[str],
     from .settings import schema_for, validate_settings
 
     doc = project.read_document()
-    effective = {slug: project.effective_settings(slug, doc) for slug in STAGE_SLUGS}
+    effective = {slug: project.effective_settings(slug, doc) for slug in stage_slugs()}
     overrides = dict(overrides or {})
     for slug in stages:
         values = copy.deepcopy(effective[slug])
@@ -93,7 +94,7 @@ def generate(project: Project, stages: list[str], *, overrides: dict[str, Any] |
     plans = []
     for slug in order:
         for t in stage_templates(slug, templates_root):
-            out = project.root / "notebooks" / f"{t.number:02d}-{slug}" / f"{t.name}.ipynb"
+            out = project.root / "notebooks" / stage_folder(slug) / f"{t.name}.ipynb"
             plans.append((t, out))
     changed = [out for t, out in plans if out.exists() and _edited_since_generated(project, out)]
     if changed and not force:
@@ -220,7 +221,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
 
     job_by_key: dict[str, dict[str, Any]] = {}
     for t in templates:
-        stage_dir = run_dir / f"{t.number:02d}-{t.stage}"
+        stage_dir = run_dir / stage_folder(t.stage)
         runner = {"project_dir": str(project.root), "output_dir": str(stage_dir),
                   "target": target, "run_id": run_id}
         job_by_key[t.key] = {
@@ -279,10 +280,10 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
     for slug in order:
         mine = [r for r in results.values() if r.stage == slug]
         ok = all(r.status == "succeeded" for r in mine)
-        stage_dir = run_dir / f"{STAGE_SLUGS.index(slug) + 1:02d}-{slug}"
+        stage_dir = run_dir / stage_folder(slug)
         stages_out[slug] = {"status": "succeeded" if ok else "failed",
                             "notebooks": [r.key for r in mine],
-                            "evidence": merge_stage_evidence(stage_dir, project.root) if ok else {}}
+                            "evidence": merge_stage_evidence(stage_dir, project.root, slug) if ok else {}}
     fail_stages_with_leaks(run_dir, project.root, stages_out)  # a secret in any output fails its stage
     status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
     project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out)

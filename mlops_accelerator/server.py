@@ -13,6 +13,7 @@ outside it is rejected. Paths in responses are relative to the server root too, 
 can open them directly.
 
 Routes (all JSON):
+    GET    stages                            the stage catalogue: number, slug, title, folder
     GET    status[?path=]                    project status (report.status_data) + roles, user
     POST   project          {name, path?}    create a project                        -> 201
     GET    stages/<stage>                    catalogue, settings, deliverables, last runs
@@ -268,6 +269,18 @@ def _voila_enabled(serverapp: Any) -> bool:
                for name, ext in serverapp.extension_manager.extensions.items())
 
 
+class CatalogueHandler(BaseHandler):
+    """The stages' identity (payloads.Catalogue): the front end's only source for the stage list."""
+
+    @tornado.web.authenticated
+    def get(self) -> None:
+        from .catalogue import load_catalogue, stage_folder
+
+        with self.errors():
+            self.reply({"stages": [{"number": s.number, "slug": s.slug, "title": s.title,
+                                    "folder": stage_folder(s.number)} for s in load_catalogue().stages]})
+
+
 class StatusHandler(BaseHandler):
     @tornado.web.authenticated
     @off_loop
@@ -393,7 +406,9 @@ class WizardHandler(BaseHandler):
         with self.errors():
             stage = self.stage(key)
             project = self.project(self.body().get("path"))
-            name = f"{stage.number:02d}-{stage.slug}.ipynb"
+            from .catalogue import stage_folder
+
+            name = f"{stage_folder(stage.number)}.ipynb"
             target = project.root / "wizards" / name
             if not target.exists():
                 source_dir = wizards_source()
@@ -572,6 +587,7 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
 
     stage = r"(?P<key>[A-Za-z0-9_-]+)"
     return [
+        (route("stages"), CatalogueHandler),
         (route("status"), StatusHandler),
         (route("project"), ProjectHandler),
         (route(f"stages/{stage}"), StageHandler),

@@ -5,6 +5,11 @@ from __future__ import annotations
 from .errors import UsageError
 
 TARGETS = ("local", "azureml")
+AVAILABLE = ("local",)  # what `run --target` accepts in this release
+
+
+def available(target: str) -> bool:
+    return target in AVAILABLE
 
 
 def check_target(target: str) -> str:

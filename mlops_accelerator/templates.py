@@ -1,9 +1,10 @@
 """The stage notebook templates: discovery, their parameters, and what to inject.
 
-A template is `notebooks/<NN>-<slug>/<name>.ipynb` with one cell tagged `parameters`
-whose assignments (`name: type = default`) are settings of the stage (or of an earlier
-stage), plus the runner-provided names below. The settings schema stays the single
-source: a test checks every template parameter against it.
+A template is `notebooks/<NN>-<slug>/<name>.ipynb` with one cell tagged `parameters`: a
+`settings` mapping (every stage's settings, read through `settings.parameters.from_parameters`)
+and the runner-provided names below. A template may also take a single setting by name
+(`name: type = default`) when a person would change it by hand; a test checks each against the
+schema, which stays the single source.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalogue import stage_folder
 from .errors import UsageError
 from .resources import templates_dir
 
 RUNNER_PARAMETERS = {
+    "settings": "dict",  # stage slug -> that stage's effective settings (read with settings.parameters)
     "project_dir": "str",  # the project workspace folder (absolute)
     "output_dir": "str",  # where this stage's artifacts go (absolute)
     "target": "str",  # execution target: local (azureml later)
@@ -44,7 +47,7 @@ class Template:
 
     @property
     def key(self) -> str:
-        return f"{self.number:02d}-{self.stage}/{self.name}"
+        return f"{stage_folder(self.number)}/{self.name}"
 
 
 def read_parameters(nb: dict[str, Any], path: Path) -> tuple[Parameter, ...]:
@@ -73,21 +76,26 @@ def load_template(path: Path, stage: str, number: int) -> Template:
 
 def stage_templates(stage: str, root: Path | None = None) -> list[Template]:
     """The templates of a stage, in file-name order."""
-    from .catalogue import load_catalogue
+    from .catalogue import stage_identity
 
-    st = load_catalogue().stage(stage)
-    folder = (root or templates_dir()) / f"{st.number:02d}-{st.slug}"
+    st = stage_identity(stage)
+    folder = (root or templates_dir()) / stage_folder(st.number)
     return [load_template(p, st.slug, st.number) for p in sorted(folder.glob("*.ipynb"))]
 
 
 def parameter_values(template: Template, effective: dict[str, dict[str, Any]],
                      runner: dict[str, Any]) -> dict[str, Any]:
     """Values for a template's parameters: runner-provided, then its own stage, then earlier stages."""
-    from .workspace import STAGE_SLUGS
+    from .catalogue import stage_slugs
 
-    order = [template.stage] + [s for s in STAGE_SLUGS if s != template.stage]
+    order = [template.stage] + [s for s in stage_slugs() if s != template.stage]
     values = {}
     for p in template.parameters:
+        if p.name == "settings":
+            from .settings.parameters import project_parameters
+
+            values[p.name] = project_parameters(effective)
+            continue
         if p.name in RUNNER_PARAMETERS:
             values[p.name] = runner[p.name]
             continue

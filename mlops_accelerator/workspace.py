@@ -31,12 +31,20 @@ from .fsutil import commit_write, project_lock, stage_write, write_failed
 PROJECT_FILE = "mlops-accelerator.yaml"
 STATE_DIR = ".mlops-accelerator"
 SCHEMA_VERSION = 1
-STAGE_SLUGS = ("foundations", "design", "deploy", "data", "models", "monitor", "migrate")
 # A project file is a few kilobytes; these bounds keep a hostile or runaway one from hanging
 # every command (and a Jupyter server): a size cap, and few YAML aliases (an alias bomb
 # expands exponentially when read).
 MAX_PROJECT_FILE_BYTES = 2 * 1024 * 1024
 MAX_YAML_ALIASES = 32
+
+
+def __getattr__(name: str) -> Any:
+    # STAGE_SLUGS is the catalogue's (one stage identity); read lazily so importing stays cheap.
+    if name == "STAGE_SLUGS":
+        from .catalogue import stage_slugs
+
+        return stage_slugs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 HEADER = """\
 # MLOps Accelerator project file.
@@ -44,6 +52,12 @@ HEADER = """\
 # Only answers that differ from the defaults are stored; `mlops-accelerator settings show STAGE`
 # prints every setting. Comments you add here are kept when the accelerator rewrites the file.
 """
+
+
+def _slugs() -> tuple[str, ...]:
+    from .catalogue import stage_slugs
+
+    return stage_slugs()
 
 
 class SettingsConflict(UsageError):
@@ -178,7 +192,7 @@ class Project:
             raise UsageError(f"{project.root} already holds a project ({PROJECT_FILE}); "
                              "nothing was changed")
         _refuse_inside_outputs(project.root)
-        stages: dict[str, dict[str, Any]] = {slug: {} for slug in STAGE_SLUGS}
+        stages: dict[str, dict[str, Any]] = {slug: {} for slug in _slugs()}
         stages["foundations"] = {"project_name": name}
         for slug, values in (settings or {}).items():
             stages[slug] = _deep_merge(stages.get(slug, {}), values)
@@ -257,8 +271,8 @@ class Project:
         if not isinstance(stages, dict):
             fail("'stages' must be a mapping of stage slug to settings", doc, "stages")
         for slug, values in stages.items():
-            if slug not in STAGE_SLUGS:
-                fail(f"unknown stage {slug!r} under 'stages' (stages: {', '.join(STAGE_SLUGS)})",
+            if slug not in _slugs():
+                fail(f"unknown stage {slug!r} under 'stages' (stages: {', '.join(_slugs())})",
                      stages, slug)
             if values is not None and not isinstance(values, dict):
                 fail(f"settings of stage {slug!r} must be a mapping", stages, slug)
@@ -272,9 +286,9 @@ class Project:
         doc = doc if doc is not None else self.read_document()
         return _plain(doc["stages"].get(stage) or {})
 
-    def revision(self, stage: str) -> str:
+    def revision(self, stage: str, doc: Any = None) -> str:
         """A short hash of the stage's saved settings: pass it back to detect conflicts."""
-        return revision_of(self.saved_settings(stage))
+        return revision_of(self.saved_settings(stage, doc))
 
     def other_stages(self, stage: str, doc: Any = None) -> dict[str, dict[str, Any]]:
         """The other stages' answers over their defaults (unvalidated), for cross-stage rules."""
@@ -282,7 +296,7 @@ class Project:
 
         doc = doc if doc is not None else self.read_document()
         return {slug: _deep_merge(default_settings(slug), self.saved_settings(slug, doc))
-                for slug in STAGE_SLUGS if slug != stage}
+                for slug in _slugs() if slug != stage}
 
     def settings_or_errors(self, stage: str, doc: Any = None):
         from .settings import validate_settings
@@ -389,10 +403,8 @@ class Project:
         return self._update(stage, apply, None, via)
 
     def _update(self, stage: str, make_values: Any, base_revision: str | None, via: str) -> SaveResult:
-        from .settings import STAGE_MODULES
-
-        if stage not in STAGE_MODULES:
-            raise UsageError(f"unknown stage {stage!r}; stages: {', '.join(STAGE_MODULES)}")
+        if stage not in _slugs():
+            raise UsageError(f"unknown stage {stage!r}; stages: {', '.join(_slugs())}")
         with project_lock(self.lock_path):
             self._clear_stale_temp_files()
             doc = self.read_document()

@@ -140,8 +140,12 @@ def make_evidence(root, f, d, p):
         "artifacts": {"decision_records": _write(root, "runs/2/decisions.md"),
                       "design_doc": _write(root, "runs/2/solution-design.md"),
                       "custom_roles": "runs/2/rbac/custom-roles",
-                      "role_assignments": _write(root, "runs/2/rbac/role-assignments.csv")},
+                      "role_assignments": _write(root, "runs/2/rbac/role-assignments.csv"),
+                      "iac": "runs/2/iac"},
         "design_version": "1.0",
+        "iac": {"tools": ["arm"], "checkov": {"passed": 40, "failed": 0, "skipped": 3, "parse_errors": 0,
+                                             "failed_checks": []},
+                "parameter_files": {e.name: {"valid": True, "errors": []} for e in d.environments}},
     }
     deployed = p.environments_to_deploy
     tags = lambda env: {"project": f.project_name, "environment": env, "costCenter": "cc-1", "owner": "ana"}  # noqa: E731
@@ -154,9 +158,8 @@ def make_evidence(root, f, d, p):
             return rg
         return f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
 
-    _write(root, "runs/3/infra/azuredeploy.json", "{}")
+    _write(root, "runs/2/iac/arm/azuredeploy.json", "{}")
     deploy = {
-        "artifacts": {"iac": "runs/3/infra"},
         "local_env": {
             "tools": {"azure_cli": "2.61.0", "ml_extension": "2.26.1", "python": "3.11.7",
                       "azure_ai_ml": "1.35.2",
@@ -167,14 +170,12 @@ def make_evidence(root, f, d, p):
             {"env": e, "name": resource_name(d, "workspace_name", e), "subscription_id": GUID,
              "resource_group": envs[e].resource_group, "region": "westeurope", "tags": tags(e)}
             for e in deployed]},
-        "parameter_files": {e: {"valid": True, "errors": []} for e in deployed},
         "pipeline": {"lint_errors": [], "last_run": {"status": "Succeeded", "url": "https://dev.azure.com/run/1"}},
         "resources": {e: {k: {"exists": True, "linked": True} for k in (
             "workspace", "storage_account", "key_vault", "app_insights", "container_registry", "vnet",
             "private_endpoint", "private_dns")} for e in deployed},
         "iac": {"validation": {e: {"ok": True, "errors": []} for e in deployed},
-                "what_if": {e: {"unexpected_changes": []} for e in deployed},
-                "checkov": {"failed": 0, "parse_errors": 0, "failed_checks": []}},
+                "what_if": {e: {"unexpected_changes": []} for e in deployed}},
         "computes": {e: [{"name": c.name, "type": c.type, "vm_size": c.vm_size, "min_nodes": c.min_nodes,
                           "max_nodes": c.max_nodes} for c in p.compute_targets if c.env == e]
                      for e in deployed},
@@ -474,7 +475,8 @@ def test_s3_03_separate_environments(good):
     fails(ctx, "S3-03", "test is designed but not deployed (add it to environments_to_deploy)")
     params = {"dev": {"valid": True}, "test": {"valid": False, "errors": ["location: not allowed"]},
               "prod": {"valid": True}}
-    fails(with_evidence(good, "deploy", parameter_files=params), "S3-03",
+    scan = {**good.evidence["design"]["iac"], "parameter_files": params}
+    fails(with_evidence(good, "design", iac=scan), "S3-03",
           "test parameter file invalid (location: not allowed)")
 
 
@@ -504,15 +506,27 @@ def test_s3_05_services_deployed(good):
 
 
 def test_s3_06_infrastructure_as_code(good):
-    iac = copy.deepcopy(good.evidence["deploy"]["iac"])
-    iac["checkov"] = {"failed": 2, "parse_errors": 1, "failed_checks": ["CKV_AZURE_35", "CKV_AZURE_59"]}
-    iac["what_if"]["prod"]["unexpected_changes"] = ["Modify storageAccounts/stmlopsprod: minimumTlsVersion"]
-    fails(with_evidence(good, "deploy", iac=iac), "S3-06", "checkov could not parse 1 file(s)",
-          "CKV_AZURE_35", "prod: drift from the design (Modify storageAccounts/stmlopsprod")
+    # the IaC and its checkov scan come from the stage-2 run
+    scan = copy.deepcopy(good.evidence["design"]["iac"])
+    scan["checkov"] = {"failed": 2, "parse_errors": 1, "failed_checks": ["CKV_AZURE_35", "CKV_AZURE_59"]}
+    scan["parameter_files"]["prod"] = {"valid": False, "errors": ["missing parameter location"]}
+    fails(with_evidence(good, "design", iac=scan), "S3-06", "checkov could not parse 1 file(s)",
+          "CKV_AZURE_35", "prod: parameter file invalid (missing parameter location)")
+    # Azure's what-if, once the azureml target has read it back, is judged too
+    azure = copy.deepcopy(good.evidence["deploy"]["iac"])
+    azure["what_if"]["prod"]["unexpected_changes"] = ["Modify storageAccounts/stmlopsprod: minimumTlsVersion"]
+    fails(with_evidence(good, "deploy", iac=azure), "S3-06",
+          "prod: drift from the design (Modify storageAccounts/stmlopsprod")
     fails(variant(good, "deploy", iac_tool="terraform"), "S3-06", "holds no terraform files")
     evidence = copy.deepcopy(good.evidence)
-    del evidence["deploy"]["artifacts"]["iac"]
-    fails(CheckContext(good.settings, evidence, good.project_dir), "S3-06", "no infrastructure-as-code files")
+    del evidence["design"]["artifacts"]["iac"]
+    fails(CheckContext(good.settings, evidence, good.project_dir), "S3-06",
+          "the stage-2 run generated no infrastructure-as-code folder", "mlops-accelerator run design")
+    # on the local target (no stage-3 evidence from Azure) the stage-2 IaC alone proves it
+    evidence = copy.deepcopy(good.evidence)
+    del evidence["deploy"]["iac"]
+    result = run_check("S3-06", CheckContext(good.settings, evidence, good.project_dir))
+    assert result.passed and "run when it is deployed (azureml target)" in result.reason, result.reason
 
 
 def test_s3_07_compute_targets(good):

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlops_accelerator.settings import STAGE_MODULES, json_schema, validate_settings
+from mlops_accelerator.catalogue import stage_slugs
+from mlops_accelerator.settings import json_schema, validate_settings
 
 HOSTILE_PIECES = [
     "; rm -rf / #", "$(id)", "`id`", "${IFS}", "$HOME", "| tee x", "&& curl x", "'", '"', "\\", "\\n",
@@ -44,8 +45,8 @@ def _free_text_fields(stage: str) -> list[str]:
     return [k for k, v in json_schema(stage)["properties"].items() if is_free(v)]
 
 
-STRING_FIELDS = [(stage, field) for stage in STAGE_MODULES for field in _string_fields(stage)]
-FREE_TEXT = [(stage, field) for stage in STAGE_MODULES for field in _free_text_fields(stage)]
+STRING_FIELDS = [(stage, field) for stage in stage_slugs() for field in _string_fields(stage)]
+FREE_TEXT = [(stage, field) for stage in stage_slugs() for field in _free_text_fields(stage)]
 
 
 def test_there_are_fields_to_fuzz():

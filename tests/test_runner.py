@@ -28,7 +28,8 @@ def templates(tmp_path, monkeypatch):
     _notebook(stage / "01-ok.ipynb",
               "from pathlib import Path\nfrom mlops_accelerator.evidence import Evidence\n"
               "Path(output_dir, 'plan.md').write_text(f'# {project_name}: sprints of {sprint_length_weeks} weeks')\n"
-              "ev = Evidence(output_dir, '01-ok'); ev.artifact('plan', 'plan.md'); ev['weeks'] = sprint_length_weeks\n"
+              "ev = Evidence(output_dir, '01-ok'); ev.artifact('delivery_model_note', 'plan.md')\n"
+              "ev['repository'] = {'url': f'weeks={sprint_length_weeks}', 'reachable': False}\n"
               "ev.save()")
     _notebook(stage / "02-fails.ipynb", "x = 1", "raise ValueError('the roster has no tester')", "y = 2")
     _notebook(stage / "03-hangs.ipynb", "import time\ntime.sleep(120)")
@@ -70,8 +71,8 @@ def test_successful_run_records_evidence_and_artifacts(project, templates, tmp_p
     assert code == 0, out
     run = list(project.events("run_finished"))[-1]
     evidence = run["stages"]["foundations"]["evidence"]
-    assert evidence["weeks"] == 3  # the override reached the notebook
-    plan = project.root / evidence["artifacts"]["plan"]
+    assert evidence["repository"]["url"] == "weeks=3"  # the override reached the notebook
+    plan = project.root / evidence["artifacts"]["delivery_model_note"]
     assert plan.read_text() == "# contoso-churn: sprints of 3 weeks"
     executed = nbformat.read(project.root / run["run_dir"] / "01-foundations" / "01-ok.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -102,3 +103,16 @@ def test_generate_writes_parameterised_notebooks_and_protects_edits(project, tem
     code, out = invoke(project, "generate", "foundations")
     assert code == 2 and "edited since they were generated" in out
     assert "my notes" in nb_path.read_text()
+
+
+def test_a_notebook_writing_evidence_outside_its_stage_model_fails_with_the_key(project, templates):
+    for name in ("01-ok", "02-fails", "03-hangs", "04-kernel-dies"):
+        (templates / "01-foundations" / f"{name}.ipynb").unlink()
+    _notebook(templates / "01-foundations" / "01-bad-evidence.ipynb",
+              "from mlops_accelerator.evidence import Evidence\nev = Evidence(output_dir, '01-bad-evidence')",
+              "ev['weeks'] = sprint_length_weeks")
+    code, out = invoke(project, "run", "foundations")
+    assert code == 1
+    error = next(project.events("notebook_finished"))["error"]
+    assert error["ename"] == "EvidenceError" and error["cell_index"] == 3
+    assert "evidence key 'weeks' is not part of stage 'foundations'" in error["evalue"]

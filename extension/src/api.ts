@@ -5,14 +5,9 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-export const NAMESPACE = 'mlops-accelerator';
+import { IFieldError } from './payloads';
 
-export interface IFieldError {
-  field: string;
-  rule: string;
-  value: unknown;
-  message: string;
-}
+export const NAMESPACE = 'mlops-accelerator';
 
 /** An error answered by the API: its status, sentence and field errors. */
 export class APIError extends Error {
@@ -66,84 +61,6 @@ export function post<T>(endPoint: string, body: unknown): Promise<T> {
   return requestAPI<T>(endPoint, { method: 'POST', body: JSON.stringify(body) });
 }
 
-// -- shapes of the answers ----------------------------------------------------------------
+// -- shapes of the answers: generated from the server's pydantic models (mlops_accelerator/payloads.py)
 
-export interface IRole {
-  id: string;
-  name: string;
-  group: string;
-}
-
-export interface ISignoff {
-  by: string;
-  role: string;
-  comment: string;
-  ts: string;
-}
-
-export type ItemState = 'done' | 'failed' | 'awaiting_signoff' | 'todo' | 'not_applicable';
-
-export interface IItem {
-  id: string;
-  stage: number;
-  text: string;
-  verification: 'auto' | 'signoff' | 'auto+signoff';
-  state: ItemState;
-  reason: string;
-  signoff_roles: string[];
-  check: { passed: boolean; reason: string; evidence: unknown; ts: string } | null;
-  signoffs: ISignoff[];
-}
-
-export interface ILastRun {
-  run_id: string;
-  status: string;
-  ts: string;
-  run_dir: string | null;
-}
-
-export interface IStageStatus {
-  number: number;
-  slug: string;
-  title: string;
-  roles: string[];
-  settings: { valid: boolean; errors: IFieldError[] };
-  deliverables: {
-    done: number;
-    total: number;
-    failed: number;
-    awaiting_signoff: number;
-    not_applicable: number;
-  };
-  last_run: ILastRun | null;
-  items: IItem[];
-}
-
-export interface IStatus {
-  project: string;
-  path: string;
-  stages: IStageStatus[];
-  roles: IRole[];
-  user: string;
-  voila: boolean;
-}
-
-export interface IRunNotebook {
-  stage: string;
-  notebook: string;
-  status: string;
-  duration_s: number | null;
-  output: string | null;
-  error: string | null;
-}
-
-export interface IRunProgress {
-  run_id: string;
-  state: 'queued' | 'running' | 'succeeded' | 'failed';
-  total: number | null;
-  finished: number;
-  notebooks: IRunNotebook[];
-  run_dir: string | null;
-  outputs: string[];
-  log_tail: string;
-}
+export * from './payloads';

@@ -6,6 +6,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { ICatalogue, requestAPI } from './api';
 import { AcceleratorPanel } from './panel';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16">
@@ -25,8 +26,6 @@ namespace CommandIDs {
   export const openWizard = 'mlops-accelerator:open-wizard';
   export const runStage = 'mlops-accelerator:run-stage';
 }
-
-const STAGES = ['foundations', 'design', 'deploy', 'data', 'models', 'monitor', 'migrate'];
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'mlops-accelerator:plugin',
@@ -70,16 +69,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.runStage, {
       label: args => stageLabel(args, 'Run'),
-      execute: args => panel.runStage(String(args['stage'] ?? 'foundations'))
+      execute: args => panel.runStage(String(args['stage'] ?? 1))
     });
 
     if (palette) {
       palette.addItem({ command: CommandIDs.open, category, args: { isPalette: true } });
       palette.addItem({ command: CommandIDs.refresh, category });
-      STAGES.forEach((slug, i) => {
-        palette.addItem({ command: CommandIDs.openWizard, category, args: { stage: i + 1 } });
-        palette.addItem({ command: CommandIDs.runStage, category, args: { stage: slug } });
-      });
+      // The stages come from the server's catalogue: never a copy of the list here.
+      void requestAPI<ICatalogue>('stages')
+        .then(catalogue =>
+          catalogue.stages.forEach(stage => {
+            palette.addItem({ command: CommandIDs.openWizard, category, args: { stage: stage.number } });
+            palette.addItem({ command: CommandIDs.runStage, category, args: { stage: stage.slug } });
+          })
+        )
+        .catch(error => console.warn('MLOps Accelerator: cannot read the stage catalogue', error));
     }
     launcher?.add({ command: CommandIDs.open, category: 'Other', rank: 1 });
 

@@ -12,6 +12,7 @@ import { Widget } from '@lumino/widgets';
 import {
   APIError,
   IItem,
+  INotebookError,
   IRunProgress,
   IStageStatus,
   IStatus,
@@ -115,9 +116,11 @@ export class AcceleratorPanel extends Widget {
   }
 
   /** Start a background run of a stage and follow its progress in the panel. */
-  async runStage(slug: string): Promise<void> {
+  async runStage(stage: string): Promise<void> {
     try {
-      const { run_id } = await post<{ run_id: string }>('runs', { stages: [slug] });
+      // The server names the stage by its slug, whether it was asked by number or slug.
+      const { run_id, stages } = await post<{ run_id: string; stages: string[] }>('runs', { stages: [stage] });
+      const slug = stages[0];
       this.runs.set(slug, {
         run_id,
         state: 'queued',
@@ -474,7 +477,13 @@ export class AcceleratorPanel extends Widget {
             h('div', { class: 'jp-MLOpsAccelerator-bar', style: `width: ${Math.max(pct, 4)}%` })
           )
         : null,
-      ...failed.map(n => h('div', { class: 'jp-MLOpsAccelerator-runError' }, `${n.notebook}: ${n.error}`)),
+      ...failed.map(n =>
+        h(
+          'div',
+          { class: 'jp-MLOpsAccelerator-runError', 'data-notebook': n.notebook ?? '' },
+          `${n.notebook}: ${describeError(n.error)}`
+        )
+      ),
       run.state === 'failed' && !failed.length && run.log_tail
         ? h('pre', { class: 'jp-MLOpsAccelerator-log' }, run.log_tail.slice(-600))
         : null,
@@ -504,8 +513,8 @@ export class AcceleratorPanel extends Widget {
     const check = item.check
       ? h(
           'div',
-          { class: `jp-MLOpsAccelerator-check ${item.check.passed ? 'jp-mod-pass' : 'jp-mod-fail'}` },
-          `${item.check.passed ? 'check passed' : 'check failed'}: ${item.check.reason}`
+          { class: `jp-MLOpsAccelerator-check ${checkClass(item)}`, 'data-check': checkClass(item) },
+          `${checkLabel(item)}: ${item.stale ? item.reason : item.check.reason}`
         )
       : null;
     const canSign =
@@ -544,4 +553,34 @@ export class AcceleratorPanel extends Widget {
   private _signature = '';
   private _noProject = false;
   private _poll = 0;
+}
+
+/** A failed notebook's error as the server reports it: the cell, the exception and its message. */
+export function describeError(error: INotebookError | null): string {
+  if (!error) {
+    return 'failed';
+  }
+  const cell = error.cell_index !== null && error.cell_index !== undefined ? `cell ${error.cell_index}: ` : '';
+  return `${cell}${error.ename}: ${error.evalue}`;
+}
+
+/** How the latest check reads now: a pending check is to do, and a stale one no longer counts. */
+function checkClass(item: IItem): string {
+  if (item.stale) {
+    return 'jp-mod-stale';
+  }
+  if (item.check?.pending) {
+    return 'jp-mod-todo';
+  }
+  return item.check?.passed ? 'jp-mod-pass' : 'jp-mod-fail';
+}
+
+function checkLabel(item: IItem): string {
+  if (item.stale) {
+    return 'stale, re-check';
+  }
+  if (item.check?.pending) {
+    return 'to do';
+  }
+  return item.check?.passed ? 'check passed' : 'check failed';
 }

@@ -175,3 +175,33 @@ def problems(result: dict[str, Any]) -> list[str]:
             for s in result["unreasoned_skips"]]
     out += [f"no {f} file was found to scan" for f in result.get("frameworks_without_files", [])]
     return out
+
+
+def parameter_file_problems(iac_dir: str | Path, env: str) -> list[str]:
+    """What is wrong with an environment's ARM parameter file: missing or unknown parameters."""
+    arm_dir = Path(iac_dir) / "arm"
+    try:
+        template = json.loads((arm_dir / "azuredeploy.json").read_text(encoding="utf-8"))
+        given = json.loads((arm_dir / f"azuredeploy.parameters.{env}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"unreadable: {exc}"]
+    declared = template.get("parameters") or {}
+    required = {k for k, v in declared.items() if "defaultValue" not in v}
+    values = set(given.get("parameters") or {})
+    return ([f"missing parameter {k}" for k in sorted(required - values)]
+            + [f"unknown parameter {k}" for k in sorted(values - set(declared))])
+
+
+def iac_evidence(iac_dir: str | Path, env_names: list[str], result: dict[str, Any]) -> dict[str, Any]:
+    """The stage-2 evidence for S3-03/S3-06: the languages written, checkov's counts and each
+    environment's parameter-file validation (evidence model `IacScan`)."""
+    folder = Path(iac_dir)
+    tools = [t for t in ("arm", "bicep", "terraform") if (folder / t).is_dir()]
+    failed = sorted({str(c.get("check_id")) for c in result.get("failed_checks") or []})
+    return {
+        "tools": tools,
+        "checkov": {k: int(result.get(k, 0) or 0) for k in ("passed", "failed", "skipped", "parse_errors")}
+        | {"failed_checks": failed},
+        "parameter_files": {env: {"valid": not (p := parameter_file_problems(folder, env)), "errors": p}
+                            for env in env_names},
+    }

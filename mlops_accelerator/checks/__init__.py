@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,13 @@ class CheckResult:
     reason: str
     evidence: tuple[str, ...] = ()  # paths (relative to the project) or short facts
     pending: bool = False  # not passed because the stage has not run yet: to do, not a failure
+    # What the check read: {"settings": {slug: revision}, "evidence": {slug: run_id}}; a later
+    # change to any of them makes the result stale (see deliverables.statuses).
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "reason": self.reason, "evidence": list(self.evidence),
-                "pending": self.pending}
+                "pending": self.pending, "inputs": self.inputs}
 
 
 def passed(reason: str, *evidence: str) -> CheckResult:
@@ -50,6 +53,22 @@ class CheckContext:
     settings: dict[str, StageSettings | None]
     evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
     project_dir: Path | None = None
+    revisions: dict[str, str] = field(default_factory=dict)  # stage slug -> settings revision
+    evidence_runs: dict[str, str] = field(default_factory=dict)  # stage slug -> run id of its evidence
+
+    def __post_init__(self) -> None:
+        self.settings = _ReadLog(self.settings)
+        self.evidence_read: set[str] = set()
+
+    def start_reading(self) -> None:
+        """Forget what earlier checks read: each result records its own inputs."""
+        self.settings.read.clear()
+        self.evidence_read.clear()
+
+    def inputs(self) -> dict[str, dict[str, str]]:
+        """The settings revisions and evidence runs read since start_reading()."""
+        return {"settings": {s: self.revisions.get(s, "") for s in sorted(self.settings.read)},
+                "evidence": {s: self.evidence_runs.get(s, "") for s in sorted(self.evidence_read)}}
 
     def stage(self, slug: str) -> Any:
         """The stage's settings model; raises MissingInput when invalid."""
@@ -60,12 +79,46 @@ class CheckContext:
         return model
 
     def run_evidence(self, slug: str, number: int) -> dict[str, Any]:
-        """Evidence from the stage's latest successful run; raises MissingInput if none."""
+        """Evidence from the stage's latest successful run, read through the stage's evidence model;
+        NoEvidenceYet if the stage has not run (or has no notebooks yet)."""
+        from ..evidence import EvidenceError, read_evidence
+
+        self.evidence_read.add(slug)
         ev = self.evidence.get(slug)
         if not ev:
-            raise NoEvidenceYet(f"no run evidence yet: run stage {number} "
-                               f"('mlops-accelerator run {slug}')")
-        return ev
+            raise NoEvidenceYet(run_advice(slug, number))
+        try:
+            return read_evidence(slug, ev)
+        except EvidenceError as exc:
+            raise MissingInput(f"the latest stage {number} run recorded evidence this release cannot read "
+                               f"({exc}): re-run it ('mlops-accelerator run {slug}')") from None
+
+
+class _ReadLog(dict):
+    """A dict that remembers which keys were read (which stages' settings a check used)."""
+
+    def __init__(self, data: Any):
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def run_advice(slug: str, number: int) -> str:
+    """What to do when a stage has left no evidence: a command that exists for this stage."""
+    from ..templates import stage_templates
+
+    if stage_templates(slug):
+        return f"no run evidence yet: run stage {number} ('mlops-accelerator run {slug}')"
+    return (f"no run evidence yet: stage {number} has no notebooks in this release, so nothing records its "
+            f"evidence; it stays to do (the stage's settings can be completed in its wizard meanwhile: "
+            f"'mlops-accelerator settings show {slug}')")
 
 
 class MissingInput(Exception):
@@ -90,6 +143,10 @@ def need(ev: dict[str, Any], key: str, number: int, slug: str, what: str) -> Any
     """ev[key], or MissingInput naming the key and how to produce it."""
     value = ev.get(key)
     if value is None:
+        model = getattr(ev, "model", None)
+        if model is not None and key in model.fields_from_azure():
+            raise NoEvidenceYet(f"not known until the environments are deployed to Azure and read back "
+                                f"({what}); the local target deploys nothing")
         raise MissingInput(f"the latest stage {number} run recorded no '{key}' evidence ({what}): re-run "
                            f"the stage's notebooks to completion ('mlops-accelerator run {slug}')")
     return value
@@ -114,7 +171,6 @@ def listing(items: list[str], limit: int = 6) -> str:
 CheckFn = Callable[[CheckContext], CheckResult]
 _REGISTRY: dict[str, CheckFn] = {}
 
-CHECK_MODULES = ("foundations", "design", "deploy", "data", "models", "monitor", "migrate")
 
 
 def auto_check(item_id: str) -> Callable[[CheckFn], CheckFn]:
@@ -130,16 +186,20 @@ def auto_check(item_id: str) -> Callable[[CheckFn], CheckFn]:
 
 
 def all_checks() -> dict[str, CheckFn]:
-    for name in CHECK_MODULES:
+    from ..catalogue import stage_slugs
+
+    for name in stage_slugs():  # one check module per stage, named by its slug
         importlib.import_module(f"{__name__}.{name}")
     return dict(_REGISTRY)
 
 
 def run_check(item_id: str, ctx: CheckContext) -> CheckResult:
     fn = all_checks()[item_id]
+    ctx.start_reading()
     try:
-        return fn(ctx)
+        result = fn(ctx)
     except NoEvidenceYet as exc:
-        return CheckResult(False, str(exc), pending=True)
+        result = CheckResult(False, str(exc), pending=True)
     except MissingInput as exc:
-        return failed(str(exc))
+        result = failed(str(exc))
+    return replace(result, inputs=ctx.inputs())

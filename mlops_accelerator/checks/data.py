@@ -21,14 +21,21 @@ keys (artifact paths through `Evidence.artifact`, so they land under "artifacts"
       "datastores": [                              # S4-04, S4-08: as registered in the workspace
         {"name": "silver", "type": "azure_data_lake_gen2", "auth": "identity_based",
          "account_name": "stmlopsdata", "container": "silver"}],
-      "data_assets": [                             # S4-05, S4-06, S4-08: as registered
+      "data_assets": [                             # S4-05, S4-06, S4-08: every registered version
         {"name": "training-data", "version": "1", "type": "uri_folder",
-         "path": "azureml://datastores/silver/paths/training-data/1/", "tags": {"source": "crm-db"}}],
+         "path": "azureml://datastores/silver/paths/training-data/1/", "tags": {"source": "crm-db"},
+         "content_hash": "<sha256 of the version's files>",           # optional (local target)
+         "record": "data-assets/training-data/1/asset.json"}],       # optional: S4-06 re-hashes the files
       "storage_role_assignments": [                # S4-07: data-plane assignments on the data accounts
         {"principal": "data-scientists", "role": "Storage Blob Data Reader", "scope": "account",
          "datastore": null}],
       "artifacts": {"lineage_report": "data/lineage.html"}      # S4-08
     }
+
+On the local target every data asset entry also names its version record (project-relative); S4-06
+then re-hashes the version's files and fails naming any file changed, added or removed since it was
+registered. Datastores and role assignments on the local target are those of the generated (and
+loaded-back) datastore YAML and storage RBAC template: Azure itself is not read.
 
 Datastore `auth` values use the settings' vocabulary: identity_based, account_key, sas_token,
 service_principal. Statuses are compared case-insensitively; succeeded/completed/success/passed pass.
@@ -197,7 +204,16 @@ def versions_immutable(ctx: CheckContext) -> CheckResult:
         hint = "" if s.version_in_path else " (turn on 'Version folder in path')"
         return failed(f"data behind these versions can change because the path has no version folder: "
                       f"{listing(bad)}; store each version under .../<name>/<version>/{hint}")
-    return passed(f"every registered version ({len(assets)}) lives in its own folder under the "
+    records = [str(a["record"]) for a in assets if a.get("record")]
+    if records and ctx.project_dir is not None:
+        from ..dataprep.versioning import verify_records
+
+        tampered = verify_records(ctx.project_dir, records)
+        if tampered:
+            return failed(f"registered data changed on disk: {listing(tampered, 3)}; restore the file(s) - a "
+                          "version's files are never rewritten (new data gets a new version)")
+    hashed = f" and {len(records)} match their registered hashes" if records and ctx.project_dir else ""
+    return passed(f"every registered version ({len(assets)}) lives in its own folder{hashed} under the "
                   f"'{s.versioning_policy}' policy; the policy itself needs a sign-off")
 
 

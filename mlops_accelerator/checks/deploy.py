@@ -20,7 +20,6 @@ through `Evidence.artifact`, so they land under "artifacts"):
                         "resource_group": "rg-mlops-dev", "region": "westeurope",
                         "tags": {"project": "churn", "environment": "dev"}}]
       },
-      "parameter_files": {"dev": {"valid": true, "errors": []}},    # S3-03: per deployed env
       "pipeline": {                                    # S3-04
         "lint_errors": [],                             #   problems found in the pipeline YAML
         "last_run": {"status": "succeeded", "url": "https://dev.azure.com/...", "finished": "..."}
@@ -35,10 +34,9 @@ through `Evidence.artifact`, so they land under "artifacts"):
                 "private_endpoint": {"exists": true},                    # when designed
                 "private_dns": {"exists": true}}                         # with AutoApproval
       },
-      "iac": {                                         # S3-06
+      "iac": {                                         # S3-06, from Azure when deploying:
         "validation": {"dev": {"ok": true, "errors": []}},          # az deployment group validate
-        "what_if": {"dev": {"unexpected_changes": []}},             # when what_if_before_deploy
-        "checkov": {"failed": 0, "parse_errors": 0, "failed_checks": []}
+        "what_if": {"dev": {"unexpected_changes": []}}              # when what_if_before_deploy
       },
       "computes": {"dev": [{"name": "cpu-cluster", "type": "amlcompute", "vm_size": "Standard_DS3_v2",
                             "min_nodes": 0, "max_nodes": 2}]},     # S3-07: as found per env
@@ -47,9 +45,13 @@ through `Evidence.artifact`, so they land under "artifacts"):
         "conn-mlops-dev-rg": [{"role": "Contributor",  #   connection's identity, as found
                                "scope": "/subscriptions/<guid>/resourceGroups/rg-mlops-dev"}]},
       "budgets": [{"env": "dev", "name": "budget-mlops-dev", "amount": 1000,
-                   "notifications": 4}],               # S3-10: budgets found per scope
-      "artifacts": {"iac": "deploy/infra"}             # S3-06: FOLDER of the generated IaC files
+                   "notifications": 4}]                # S3-10: budgets found per scope
     }
+
+The infrastructure code itself is generated and scanned by stage 2: S3-06 and S3-03 read the
+stage-2 evidence `artifacts.iac` (the IaC folder) and `iac` ({"checkov": {...},
+"parameter_files": {env: {"valid", "errors"}}}). The keys, their types and which are written only
+by the azureml target ("from Azure") are the evidence models in mlops_accelerator/evidence/models.py.
 
 Statuses are compared case-insensitively; succeeded/completed/success/passed pass.
 """
@@ -61,11 +63,11 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import resource_name
+from ..settings.shared import expand_tags
 from . import (
     OK_STATUSES,
     CheckContext,
     CheckResult,
-    NoEvidenceYet,
     artifact,
     auto_check,
     failed,
@@ -84,18 +86,15 @@ def _ev(ctx: CheckContext) -> dict[str, Any]:
     return ctx.run_evidence("deploy", 3)
 
 
-# Evidence only a deployment to Azure can give: read from Azure by the azureml target.
-_FROM_AZURE = {"inventory", "resources", "computes", "software_environments", "service_connection_roles",
-               "budgets"}
-
-
 def _need(ctx: CheckContext, key: str, what: str) -> Any:
-    ev = _ev(ctx)
-    if key in _FROM_AZURE and ev.get(key) is None:
-        # Not a failure: the local target does not deploy, so nothing in Azure can be read yet.
-        raise NoEvidenceYet(f"not known until the environments are deployed to Azure and read back ({what}); "
-                            "the local target deploys nothing")
-    return need(ev, key, 3, "deploy", what)
+    # A key only Azure can write (see the evidence model) is "to do" on the local target, not failed.
+    return need(_ev(ctx), key, 3, "deploy", what)
+
+
+def _design_iac(ctx: CheckContext) -> tuple[Any, Any]:
+    """The stage-2 IaC folder and its offline scan (checkov, parameter files)."""
+    ev = ctx.run_evidence("design", 2)
+    return artifact(ctx, ev, "iac"), need(ev, "iac", 2, "design", "the IaC scan by checkov")
 
 
 def _version(text: Any) -> tuple[int, ...]:
@@ -170,12 +169,11 @@ def workspaces_organised(ctx: CheckContext) -> CheckResult:
         if str(ws.get("resource_group", "")).lower() != env.resource_group.lower():
             problems.append(f"{expected} is in {ws.get('resource_group')}, not {env.resource_group}")
         tags = ws.get("tags") or {}
-        for tag in design.tags:
-            value = tag.value.replace("{project}", project).replace("{env}", name)
-            if tag.key not in tags:
-                problems.append(f"{expected} lacks tag '{tag.key}'")
-            elif value and str(tags[tag.key]) != value:
-                problems.append(f"{expected} tag '{tag.key}' is '{tags[tag.key]}', not '{value}'")
+        for key, value in expand_tags(design.tags, project, name).items():
+            if key not in tags:
+                problems.append(f"{expected} lacks tag '{key}'")
+            elif value and str(tags[key]) != value:
+                problems.append(f"{expected} tag '{key}' is '{tags[key]}', not '{value}'")
     if problems:
         return failed(f"the workspaces do not match the design: {listing(problems)}; redeploy from the "
                       f"generated IaC")
@@ -190,7 +188,7 @@ def environments_separated(ctx: CheckContext) -> CheckResult:
                 for e in designed if e not in deployed]
     problems += [f"{e} is deployed but not in the approved design" for e in deployed if e not in designed]
     found = _need(ctx, "inventory", "the workspaces found in Azure").get("workspaces") or []
-    params = _need(ctx, "parameter_files", "validation of the parameter file per environment")
+    params = _design_iac(ctx)[1].get("parameter_files") or {}
     homes: dict[tuple[str, str], str] = {}
     for name, env in _designed_envs(ctx).items():
         ws = resource_name(design, "workspace_name", name)
@@ -277,43 +275,47 @@ def services_deployed(ctx: CheckContext) -> CheckResult:
 @auto_check("S3-06")
 def infrastructure_as_code(ctx: CheckContext) -> CheckResult:
     s = ctx.stage("deploy")
-    ev = _ev(ctx)
-    folder = artifact(ctx, ev, "iac")
+    folder, scan = _design_iac(ctx)
     if folder is None:
-        return failed("no infrastructure-as-code files were generated: re-run stage 3")
+        return failed("the stage-2 run generated no infrastructure-as-code folder (or it was deleted): re-run "
+                      "stage 2 ('mlops-accelerator run design')")
+    problems = []
     if ctx.project_dir is not None:
         suffixes = IAC_EXTENSIONS[s.iac_tool]
-        files = [p for p in (Path(ctx.project_dir) / folder).rglob("*") if p.suffix in suffixes]
-        if not files:
-            return failed(f"{folder} holds no {s.iac_tool} files ({', '.join(IAC_EXTENSIONS[s.iac_tool])}): "
-                          f"regenerate the IaC")
-    iac = need(ev, "iac", 3, "deploy", "validation, what-if and checkov results")
-    problems = []
+        if not [p for p in (Path(ctx.project_dir) / folder).rglob("*") if p.suffix in suffixes]:
+            problems.append(f"{folder} holds no {s.iac_tool} files ({', '.join(suffixes)}); stage 2 writes "
+                            f"{', '.join(scan.get('tools') or []) or 'other languages'}: choose one of those as "
+                            "iac_tool ('mlops-accelerator settings set deploy iac_tool=...')")
+    params = scan.get("parameter_files") or {}
     for env in s.environments_to_deploy:
-        v = (iac.get("validation") or {}).get(env) or {}
+        p = params.get(env)
+        if p is None:
+            problems.append(f"{env}: no parameter file was generated (is it an environment of the design?)")
+        elif not p.get("valid"):
+            problems.append(f"{env}: parameter file invalid ({listing([str(e) for e in p.get('errors') or []])})")
+    checkov = scan.get("checkov") or {}
+    if checkov.get("parse_errors"):
+        problems.append(f"checkov could not parse {checkov['parse_errors']} file(s)")
+    if checkov.get("failed"):
+        ids = listing([str(c) for c in checkov.get("failed_checks") or []])
+        problems.append(f"checkov: {checkov['failed']} failed check(s) {ids} (fix, or suppress with a reason)")
+    # Azure's own validation and what-if exist only once the azureml target deploys.
+    azure = ctx.run_evidence("deploy", 3).get("iac") if ctx.evidence.get("deploy") else None
+    for env in s.environments_to_deploy if azure else ():
+        v = (azure.get("validation") or {}).get(env) or {}
         if not v.get("ok"):
             errors = listing([str(e) for e in v.get("errors") or []]) or "not run"
-            problems.append(f"{env}: validation failed ({errors})")
-        if s.what_if_before_deploy:
-            w = (iac.get("what_if") or {}).get(env)
-            if w is None:
-                problems.append(f"{env}: no what-if run")
-            elif w.get("unexpected_changes"):
-                changes = listing([str(c) for c in w["unexpected_changes"]])
-                problems.append(f"{env}: drift from the design ({changes})")
-    scan = iac.get("checkov") or {}
-    if scan.get("parse_errors"):
-        problems.append(f"checkov could not parse {scan['parse_errors']} file(s)")
-    if scan.get("failed"):
-        ids = listing([str(c) for c in scan.get("failed_checks") or []])
-        problems.append(f"checkov: {scan['failed']} failed check(s) {ids} (fix, or suppress with a reason)")
-    if "checkov" not in iac:
-        problems.append("checkov did not scan the IaC")
+            problems.append(f"{env}: Azure validation failed ({errors})")
+        w = (azure.get("what_if") or {}).get(env)
+        if s.what_if_before_deploy and w and w.get("unexpected_changes"):
+            problems.append(f"{env}: drift from the design ({listing([str(c) for c in w['unexpected_changes']])})")
     if problems:
         return failed(f"the IaC is not deployment-ready: {'; '.join(problems)}", folder)
-    checked = "validation and what-if" if s.what_if_before_deploy else "validation"
-    return passed(f"{s.iac_tool} files in {folder}; {checked} "
-                  f"clean for {', '.join(s.environments_to_deploy)}; checkov passed", folder)
+    azure_note = ("Azure validation" + (" and what-if" if s.what_if_before_deploy else "") + " clean"
+                  if azure else "Azure's validation and what-if run when it is deployed (azureml target)")
+    return passed(f"{s.iac_tool} files in {folder} with a valid parameter file for "
+                  f"{', '.join(s.environments_to_deploy)}; checkov: {checkov.get('passed', 0)} passed, 0 failed, "
+                  f"{checkov.get('skipped', 0)} suppressed with a reason; {azure_note}", folder)
 
 
 @auto_check("S3-07")

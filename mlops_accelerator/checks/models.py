@@ -40,7 +40,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import CheckContext, CheckResult, artifact, auto_check, failed, listing, need, passed, succeeded
+from . import (
+    CheckContext,
+    CheckResult,
+    NoEvidenceYet,
+    artifact,
+    auto_check,
+    failed,
+    listing,
+    need,
+    passed,
+    succeeded,
+)
 
 
 def _ev(ctx: CheckContext) -> dict[str, Any]:
@@ -66,8 +77,16 @@ def training_from_source_control(ctx: CheckContext) -> CheckResult:
         return failed(f"training job {job.get('name')} records no git repository/commit: submit it from a "
                       "clone of the project repository (Azure ML captures git info from the working folder)")
     if job.get("compute") == "local" and s.training_compute != "local":
-        return failed(f"the latest training job ran locally, not on Azure ML compute '{s.compute_name}': run "
-                      "stage 5 with '--target azureml'")
+        from ..targets import available
+
+        if available("azureml"):
+            return failed(f"the latest training job ran locally, not on Azure ML compute '{s.compute_name}': "
+                          "run stage 5 with 'mlops-accelerator run models --target azureml'")
+        # Not a failure the user can fix here: this release runs notebooks on the local target only.
+        raise NoEvidenceYet(f"the latest training job ran locally; training on Azure ML compute "
+                            f"'{s.compute_name}' needs the azureml target, which this release does not have yet "
+                            f"(to prove it locally meanwhile: 'mlops-accelerator settings set models "
+                            f"training_compute=local')")
     return passed(f"training job {job.get('name')} ran on {job.get('compute')} from "
                   f"{git['repository']}@{str(git['commit'])[:12]}")
 

@@ -12,24 +12,17 @@ from typing import Any
 from ..errors import FieldError
 from .base import StageSettings
 
-# stage slug -> module in this package defining `Settings`
-STAGE_MODULES: dict[str, str] = {
-    "foundations": "foundations",
-    "design": "design",
-    "deploy": "deploy",
-    "data": "data",
-    "models": "models",
-    "monitor": "monitor",
-    "migrate": "migrate",
-}
-
 _cache: dict[str, type[StageSettings]] = {}
 
 
 def schema_for(stage: str) -> type[StageSettings]:
-    """The settings model of a stage, by slug (imported on first use)."""
+    """The settings model of a stage, by slug (imported on first use from the module of that name)."""
     if stage not in _cache:
-        module = importlib.import_module(f"{__name__}.{STAGE_MODULES[stage]}")
+        from ..catalogue import stage_slugs
+
+        if stage not in stage_slugs():
+            raise KeyError(stage)
+        module = importlib.import_module(f"{__name__}.{stage}")
         _cache[stage] = module.Settings
     return _cache[stage]
 

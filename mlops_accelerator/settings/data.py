@@ -104,6 +104,25 @@ class DataSource(Record):
     classification: Literal["public", "internal", "confidential", "highly_confidential"] = setting(
         "internal", title="Classification", task="S4.T1",
         help="Your organisation's data classification; it drives who may read the data and where it may go.")
+    location: str = setting(
+        "", title="Location", task="S4.T1", max_length=2000,
+        help="Where the local target reads the source: a CSV, Parquet or JSON Lines file or folder (relative "
+             "to the project folder or absolute), or a SQLAlchemy database URL such as "
+             "sqlite:///data/crm.sqlite. Azure-only systems (Azure SQL, Synapse, ...) need the azureml target.")
+    format: Literal["auto", "csv", "parquet", "jsonl", "sql"] = setting(
+        "auto", title="Format", task="S4.T1",
+        help="File format of the location; auto reads it from the file extension, or sql for a database URL.")
+    table: str | None = setting(
+        None, title="Table", task="S4.T1", max_length=256,
+        help="For a database source: the table to read (reflected by SQLAlchemy, never pasted into SQL).")
+    schema_version: str = setting(
+        "1", title="Schema version", task="S4.T1", min_length=1, max_length=32,
+        help="Bump it when the source's columns change on purpose; a renamed or retyped column under the "
+             "same schema version stops ingestion instead of silently changing the data.")
+    column_types: dict[str, Literal["int", "float", "string", "bool", "datetime", "category"]] = setting(
+        {}, title="Column types", task="S4.T2",
+        help="Types the cleansing coerces columns to in the silver layer; values that do not convert become "
+             "empty and are counted in the cleansing report.")
 
 
 class IngestionSchedule(Record):
@@ -118,6 +137,37 @@ class IngestionSchedule(Record):
     storage_events: list[Literal["blob_created", "blob_deleted"]] = setting(
         ["blob_created"], title="Storage events", task="S4.T1",
         help="Blob events that start ingestion when the trigger is storage_event.")
+
+
+class PiiRule(Record):
+    column: str = setting(
+        "email", title="Column (or pattern)", task="S4.T2", min_length=1, max_length=256,
+        help="Column name holding personal data, or a shell-style pattern such as *email* (case-insensitive).")
+    action: Literal["drop", "hash"] = setting(
+        "drop", title="Action", task="S4.T2",
+        help="drop removes the column before silver; hash replaces it by <column>_hash, a keyed SHA-256 of "
+             "the value with the project salt (joinable, not reversible). The salt is never in the project "
+             "file: it comes from the environment variable MLOPS_ACCELERATOR_PII_SALT or from "
+             ".mlops/pii-salt (created once, readable by its owner only, git-ignored).")
+
+
+class FeatureTable(Record):
+    name: str = setting(
+        "features", title="Name", task="S4.T2", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        help="Name of the gold feature table; a gold data asset holds it.")
+    sources: list[str] = setting(
+        [], title="Sources joined", task="S4.T2",
+        help="Silver tables (source names) joined into the feature table, the first being the base; empty "
+             "means the only source.")
+    join_key: str | None = setting(
+        None, title="Join key", task="S4.T2",
+        help="Column the sources share (for example customer_id); needed when more than one source is joined.")
+    columns: list[str] = setting(
+        [], title="Feature columns", task="S4.T2",
+        help="Columns kept in the feature table (the label and time column included); empty keeps them all.")
+    label_column: str | None = setting(
+        None, title="Label column", task="S4.T2",
+        help="The target the model learns; rows without a label are not training data and are dropped.")
 
 
 class DataLayer(Record):
@@ -214,6 +264,10 @@ class DataAsset(Record):
         title="Tags", task="S4.T4",
         help="Searchable key/value metadata (source, layer, schema version, personal data); the required "
              "keys are listed under 'Required asset tags'.")
+    table: str | None = setting(
+        None, title="Table", task="S4.T4",
+        help="What the asset holds: a source name (its bronze or silver table, by the datastore's layer) or "
+             "the feature table's name (gold). Empty: the feature table on gold, the only source elsewhere.")
 
 
 class StorageRoleAssignment(Record):
@@ -261,9 +315,11 @@ class DataSplits(Record):
 class DataQualityRule(Record):
     column: str = setting("id", title="Column", task="S4.T6", min_length=1,
                           help="Column the rule checks.")
-    rule: Literal["not_null", "range", "allowed_values", "type", "unique"] = setting(
+    rule: Literal["not_null", "range", "allowed_values", "type", "unique", "freshness", "row_count"] = setting(
         "not_null", title="Rule", task="S4.T6",
-        help="not_null, range (min/max), allowed_values (a list), type (a data type) or unique.")
+        help="not_null, range (min/max), allowed_values (a list), type (a data type), unique, freshness (the "
+             "newest timestamp in the column is at most max_age_days old) or row_count (min/max rows; the "
+             "column is ignored).")
     min: float | None = setting(None, title="Minimum", task="S4.T6",
                                    help="Lowest allowed value for a range rule (inclusive).")
     max: float | None = setting(None, title="Maximum", task="S4.T6",
@@ -272,6 +328,9 @@ class DataQualityRule(Record):
                                  help="Permitted values for an allowed_values rule.")
     expected_type: Literal["int", "float", "string", "bool", "datetime"] | None = setting(
         None, title="Expected type", task="S4.T6", help="Data type the column must have for a type rule.")
+    max_age_days: float | None = setting(
+        None, title="Maximum age (days)", task="S4.T6", gt=0,
+        help="For a freshness rule: how old the newest row may be, in days, when the rule runs.")
     severity: Literal["error", "warning"] = setting(
         "error", title="Severity", task="S4.T6",
         help="error stops the pipeline (bad data never reaches training); warning only reports.")
@@ -378,6 +437,17 @@ class Settings(StageSettings):
         True, title="Profile each version", task="S4.T6",
         help="Compute statistics per data version; they document the data and become drift baselines.")
 
+    # S4.T2 (continued) Cleansing rules the local pipeline applies between the layers.
+    pii_rules: list[PiiRule] = setting(
+        [PiiRule(column="*name*"), PiiRule(column="*email*"), PiiRule(column="*phone*")],
+        title="Personal data rules", task="S4.T2",
+        help="Columns that hold personal data and what happens to them before silver (drop or keyed hash). "
+             "They apply to every source; a source marked as containing personal data must match at least one.")
+    feature_table: FeatureTable = setting(
+        FeatureTable(), title="Feature table (gold)", task="S4.T2",
+        help="How silver tables become the gold feature table: which sources are joined on which key, and "
+             "which columns are kept.")
+
     def cross_field_errors(self) -> Iterator[FieldError]:
         yield from self._datastore_errors()
         yield from self._asset_errors()
@@ -448,6 +518,20 @@ class Settings(StageSettings):
                       f"source(s) {', '.join(pii)} contain personal data: add a silver layer where it is "
                       "removed before anyone but Data Engineers reads the data")
         names = [s.name for s in self.data_sources]
+        ft = self.feature_table
+        for j, src in enumerate(ft.sources):
+            if src not in names:
+                yield err(f"feature_table.sources.{j}", "source_reference", src,
+                          f"source '{src}' is not declared under data sources ({', '.join(names) or 'none'})")
+        if len(ft.sources) > 1 and not ft.join_key:
+            yield err("feature_table.join_key", "required_if", None,
+                      "joining more than one source needs the column they share")
+        tables = set(names) | {ft.name}
+        for i, a in enumerate(self.data_assets):
+            if a.table is not None and a.table not in tables:
+                yield err(f"data_assets.{i}.table", "table_reference", a.table,
+                          f"'{a.table}' is neither a data source nor the feature table "
+                          f"({', '.join(sorted(tables))})")
         for i, s in enumerate(self.data_sources):
             if s.name in duplicates(names) and names.index(s.name) != i:
                 yield err(f"data_sources.{i}.name", "unique_name", s.name, f"source '{s.name}' is listed "
@@ -491,6 +575,12 @@ class Settings(StageSettings):
             if q.rule == "type" and q.expected_type is None:
                 yield err(f"data_quality_rules.{i}.expected_type", "rule_parameter_required", None,
                           "a type rule needs the expected data type")
+            if q.rule == "freshness" and q.max_age_days is None:
+                yield err(f"data_quality_rules.{i}.max_age_days", "rule_parameter_required", None,
+                          "a freshness rule needs the maximum age in days")
+            if q.rule == "row_count" and q.min is None and q.max is None:
+                yield err(f"data_quality_rules.{i}.min", "rule_parameter_required", None,
+                          "a row_count rule needs a minimum, a maximum or both")
             if q.asset is not None and q.asset not in assets:
                 yield err(f"data_quality_rules.{i}.asset", "asset_reference", q.asset,
                           f"data asset '{q.asset}' is not declared under data assets")

@@ -22,7 +22,9 @@ STEPS = (("guide", "Guide"), ("settings", "Settings"), ("review", "Review"), ("s
 
 
 def notebook_name(number: int, slug: str) -> str:
-    return f"{number:02d}-{slug}.ipynb"
+    from ..catalogue import stage_folder
+
+    return f"{stage_folder(number)}.ipynb"
 
 
 def _value_html(v: Any) -> str:

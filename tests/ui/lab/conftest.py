@@ -76,7 +76,7 @@ def _stub_templates(base: Path) -> Path | None:
     return folder.parent
 
 
-def start_lab(base: Path, with_project: bool = True) -> Lab:
+def start_lab(base: Path, with_project: bool = True, templates: Path | None = None) -> Lab:
     from mlops_accelerator.workspace import Project
 
     root = base / "root"
@@ -96,7 +96,7 @@ def start_lab(base: Path, with_project: bool = True) -> Lab:
     log = base / "lab.log"
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "JUPYTER_PLATFORM_DIRS": "1",
            "MLOPS_ACCELERATOR_USER": "ui-test"}
-    stub = _stub_templates(base)
+    stub = templates or _stub_templates(base)
     if stub is not None:
         env["MLOPS_ACCELERATOR_TEMPLATES"] = str(stub)
     # LAB_PYTHON: the Python of another environment (e.g. a fresh venv holding only the wheel).

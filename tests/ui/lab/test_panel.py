@@ -201,3 +201,34 @@ def test_no_project_offers_create(browser, tmp_path):
         page.close()
     finally:
         stop_lab(lab)
+
+
+def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp_path, screenshots):
+    """The run's error is the server's {cell_index, ename, evalue}: shown as text, never [object Object]."""
+    import nbformat
+    from conftest import open_lab, start_lab, stop_lab  # noqa: F401 - own rootdir
+
+    folder = tmp_path / "templates" / "01-foundations"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('project_name = "x"\noutput_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_code_cell("raise ValueError('the roster has no tester')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "01-fails.ipynb")
+    lab = start_lab(tmp_path / "lab", templates=tmp_path / "templates")
+    try:
+        page = open_lab(browser, lab)
+        stage = expand(page, 1)
+        stage.locator('[data-action="run"]').click()
+        run = stage.locator(".jp-MLOpsAccelerator-run")
+        expect(run).to_have_attribute("data-state", "failed", timeout=120_000)
+        error = run.locator('.jp-MLOpsAccelerator-runError[data-notebook="01-fails"]')
+        # cell 3: the parameters cell, papermill's injected parameters, x = 1, then the failing cell
+        expect(error).to_have_text("01-fails: cell 3: ValueError: the roster has no tester")
+        assert "[object Object]" not in run.inner_text()
+        page.screenshot(path=str(screenshots / "lab-panel-failed-run.png"))
+        page.close()
+    finally:
+        stop_lab(lab)

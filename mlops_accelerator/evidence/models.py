@@ -1,0 +1,298 @@
+"""The evidence contract: one pydantic model per stage for what its notebooks hand to the checks.
+
+A stage run merges every notebook's `Evidence` into one record of the stage's model:
+top-level keys are fixed (an unknown key fails the notebook that writes it), each with a type,
+and `artifacts` maps fixed artifact keys to paths of files or folders the run produced.
+
+A field marked `from_azure()` is written only by the azureml target (it reads a deployment
+back from Azure, GitHub or Azure DevOps); the local target leaves it empty, and a check that
+needs it reports the item as still to do, not failed. Every other field must be written by
+some notebook of its stage: tests/test_evidence_contract.py proves it (for stages that have
+notebook templates).
+
+Nested records accept keys beyond the documented ones (a notebook may add detail), but the
+documented keys must have the documented types.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def from_azure(description: str) -> Any:
+    """A field only the azureml target writes (read back from Azure or the CI service)."""
+    return Field(None, description=description, json_schema_extra={"from_azure": True})
+
+
+def written(description: str) -> Any:
+    """A field a notebook of the stage writes."""
+    return Field(None, description=description)
+
+
+class Detail(BaseModel):
+    """A nested evidence record: documented keys typed, extra detail allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Artifacts(BaseModel):
+    """Artifact key -> path (relative to the stage's output folder when written, to the project
+    once merged). Only declared keys are accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StageEvidence(BaseModel):
+    """Base of a stage's evidence: fixed keys, every one optional (each notebook writes a part)."""
+
+    model_config = ConfigDict(extra="forbid")
+    stage: ClassVar[str]  # the stage slug, as in the catalogue
+
+    @classmethod
+    def fields_from_azure(cls) -> set[str]:
+        return {name for name, f in cls.model_fields.items()
+                if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("from_azure")}
+
+    @classmethod
+    def evidence_keys(cls) -> set[str]:
+        """Top-level keys a notebook may write (besides `artifacts`)."""
+        return {name for name in cls.model_fields if name != "artifacts"}
+
+    @classmethod
+    def artifact_keys(cls) -> set[str]:
+        return set(cls.model_fields["artifacts"].annotation.model_fields)
+
+
+Path_ = str | None  # an artifact path, absent until written
+
+
+# ---------------------------------------------------------------------------
+# Stage 1: MLOps Foundations
+
+
+class RepositoryProbe(Detail):
+    url: str = ""
+    reachable: bool = False
+    folders: list[str] = []
+    error: str = ""
+
+
+class FoundationsArtifacts(Artifacts):
+    maturity_report: Path_ = None
+    maturity_data: Path_ = None
+    radar_chart: Path_ = None
+    team_charter: Path_ = None
+    team_charter_csv: Path_ = None
+    delivery_model_note: Path_ = None  # S1-05
+
+
+class FoundationsEvidence(StageEvidence):
+    stage = "foundations"
+    artifacts: FoundationsArtifacts = FoundationsArtifacts()
+    repository: RepositoryProbe | None = written("S1-08: probe of the project repository")
+
+
+# ---------------------------------------------------------------------------
+# Stage 2: Design and Provision Infrastructure
+
+
+class CheckovResult(Detail):
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    parse_errors: int = 0
+    failed_checks: list[str] = []
+
+
+class FileValidation(Detail):
+    valid: bool = False
+    errors: list[str] = []
+
+
+class IacScan(Detail):
+    """The generated IaC, checked offline: checkov and each environment's parameter file."""
+
+    tools: list[str] = []  # the IaC languages written: arm, bicep, terraform
+    checkov: CheckovResult
+    parameter_files: dict[str, FileValidation] = {}  # environment name -> validation
+
+
+class DesignArtifacts(Artifacts):
+    decision_records: Path_ = None  # S2-03
+    design_doc: Path_ = None  # S2-04
+    custom_roles: Path_ = None  # S2-06: folder of role-definition JSON files
+    role_assignments: Path_ = None  # S2-06
+    iac: Path_ = None  # S3-06: folder of the generated IaC (arm/, bicep/)
+    checkov_report: Path_ = None  # S3-06: checkov's findings
+
+
+class DesignEvidence(StageEvidence):
+    stage = "design"
+    artifacts: DesignArtifacts = DesignArtifacts()
+    design_version: str | None = written("S2-04: the design_version the document was generated from")
+    iac: IacScan | None = written("S3-03, S3-06: checkov and parameter-file validation of the IaC")
+
+
+# ---------------------------------------------------------------------------
+# Stage 3: Deploy Services and Set Up Environments
+
+
+class LocalEnv(Detail):
+    tools: dict[str, str | None] = {}
+    conflicting_extensions: list[str] = []
+    account: dict[str, Any] = {}
+    workspaces: dict[str, dict[str, Any]] = {}
+
+
+class Inventory(Detail):
+    workspaces: list[dict[str, Any]] = []
+
+
+class PipelineEvidence(Detail):
+    lint_errors: list[str] = []
+    last_run: dict[str, Any] = {}  # read from GitHub/Azure DevOps once the pipeline has run there
+
+
+class AzureIacChecks(Detail):
+    validation: dict[str, dict[str, Any]] = {}  # az deployment group validate, per environment
+    what_if: dict[str, dict[str, Any]] = {}  # az deployment group what-if, per environment
+
+
+class DeployArtifacts(Artifacts):
+    azureml_specs: Path_ = None
+    azureml_validation: Path_ = None
+    github_workflow: Path_ = None
+    ado_pipeline: Path_ = None
+    cicd_setup_guide: Path_ = None
+    local_env_report: Path_ = None
+    local_setup_guide: Path_ = None
+
+
+class DeployEvidence(StageEvidence):
+    stage = "deploy"
+    artifacts: DeployArtifacts = DeployArtifacts()
+    local_env: LocalEnv | None = written("S3-01: the check_local_env notebook's findings")
+    pipeline: PipelineEvidence | None = written("S3-04: pipeline lint results and the last run")
+    inventory: Inventory | None = from_azure("S3-02, S3-03: workspaces found in Azure")
+    resources: dict[str, dict[str, dict[str, Any]]] | None = from_azure(
+        "S3-05: deployed resources per environment")
+    iac: AzureIacChecks | None = from_azure("S3-06: Azure's validation and what-if per environment")
+    computes: dict[str, list[dict[str, Any]]] | None = from_azure("S3-07: compute targets per environment")
+    software_environments: dict[str, list[dict[str, Any]]] | None = from_azure(
+        "S3-08: environment assets per environment")
+    service_connection_roles: dict[str, list[dict[str, Any]]] | None = from_azure(
+        "S3-09: role assignments of each connection's identity")
+    budgets: list[dict[str, Any]] | None = from_azure("S3-10: budgets found per scope")
+
+
+# ---------------------------------------------------------------------------
+# Stage 4: Prepare Data (keys as documented in checks/data.py)
+
+
+class Wrangling(Detail):
+    pipeline: str | None = None
+    layers_written: list[str] = []
+    pii_columns_in_silver: list[str] = []
+
+
+class Labeling(Detail):
+    project: str | None = None
+    progress_pct: float | None = None
+    exported_asset: dict[str, Any] | None = None
+
+
+class DataArtifacts(Artifacts):
+    lineage_report: Path_ = None  # S4-08
+
+
+class DataEvidence(StageEvidence):
+    stage = "data"
+    artifacts: DataArtifacts = DataArtifacts()
+    ingestion_runs: list[dict[str, Any]] | None = written("S4-01: latest ingestion run per source")
+    wrangling: Wrangling | None = written("S4-02: the wrangling pipeline and layers written")
+    data_quality: list[dict[str, Any]] | None = written("S4-02: one result per data-quality rule")
+    labeling: Labeling | None = written("S4-03: labeling progress and export")
+    datastores: list[dict[str, Any]] | None = written("S4-04, S4-08: datastores as registered")
+    data_assets: list[dict[str, Any]] | None = written("S4-05, S4-06, S4-08: data assets as registered")
+    storage_role_assignments: list[dict[str, Any]] | None = written(
+        "S4-07: data-plane role assignments on the data accounts")
+
+
+# ---------------------------------------------------------------------------
+# Stage 5: Build ML Models (keys as documented in checks/models.py)
+
+
+class ModelsArtifacts(Artifacts):
+    unit_test_junit: Path_ = None  # S5-04
+    responsible_ai_report: Path_ = None  # S5-07
+
+
+class ModelsEvidence(StageEvidence):
+    stage = "models"
+    artifacts: ModelsArtifacts = ModelsArtifacts()
+    training_job: dict[str, Any] | None = written("S5-01, S5-02, S5-06: the latest training job")
+    model: dict[str, Any] | None = written("S5-03, S5-06, S5-10: the model version just registered")
+    unit_tests: dict[str, Any] | None = written("S5-04: unit test results")
+    code_quality: dict[str, Any] | None = written("S5-05: linter findings")
+    coverage_pct: float | None = written("S5-05: test coverage")
+    evaluation: dict[str, Any] | None = written("S5-06: candidate against champion")
+    responsible_ai: dict[str, Any] | None = written("S5-07: responsible-AI components run")
+    endpoint_smoke_test: dict[str, Any] | None = written("S5-08: the endpoint's smoke test")
+    batch_job: dict[str, Any] | None = written("S5-08: the batch scoring job")
+    pipeline_specs: list[dict[str, Any]] | None = written("S5-09: pipeline specs validated")
+    ci: dict[str, Any] | None = from_azure("S5-09: the last CI run (GitHub/Azure DevOps)")
+    cd: dict[str, Any] | None = from_azure("S5-09: the last CD run (GitHub/Azure DevOps)")
+    approval: dict[str, Any] | None = written("S5-10: the model's approval")
+
+
+# ---------------------------------------------------------------------------
+# Stage 6: Monitor Models (keys as documented in checks/monitor.py)
+
+
+class MonitorArtifacts(Artifacts):
+    pass
+
+
+class MonitorEvidence(StageEvidence):
+    stage = "monitor"
+    artifacts: MonitorArtifacts = MonitorArtifacts()
+    recent_jobs: list[dict[str, Any]] | None = written("S6-01: latest jobs and their metrics")
+    endpoints: list[dict[str, Any]] | None = written("S6-02, S6-03: production online endpoints")
+    collected_data: dict[str, Any] | None = written("S6-03: rows collected per stream")
+    monitor: dict[str, Any] | None = written("S6-04, S6-05: the monitor schedule as created")
+    policy_assignments: list[dict[str, Any]] | None = from_azure(
+        "S6-06: Azure Policy compliance per assigned policy")
+    retraining: dict[str, Any] | None = written("S6-07: retraining schedule and drift route")
+    alerts: dict[str, Any] | None = written("S6-08: the action group and a test alert")
+
+
+# ---------------------------------------------------------------------------
+# Stage 7: Migrate to Azure ML (keys as documented in checks/migrate.py)
+
+
+class MigrateArtifacts(Artifacts):
+    parity_report: Path_ = None  # S7-07
+
+
+class MigrateEvidence(StageEvidence):
+    stage = "migrate"
+    artifacts: MigrateArtifacts = MigrateArtifacts()
+    setup_runs: list[dict[str, Any]] | None = written("S7-01: the setup pipeline run per environment")
+    config_files: list[dict[str, Any]] | None = written("S7-01: the template's configuration files")
+    dataprep: dict[str, Any] | None = written("S7-02: the migrated data preparation")
+    training_pipeline: dict[str, Any] | None = written("S7-03: the migrated training pipeline")
+    realtime_smoke_test: dict[str, Any] | None = written("S7-04: the ported realtime endpoint")
+    batch_scoring: dict[str, Any] | None = written("S7-04: the ported batch scoring")
+    cicd_runs: list[dict[str, Any]] | None = from_azure("S7-05: the last run of each template pipeline")
+    code_scan: dict[str, Any] | None = written("S7-06: secrets and hard-coded names found")
+    parity: dict[str, Any] | None = written("S7-07: metrics of the legacy and migrated runs")
+
+
+def evidence_model(stage: str) -> type[StageEvidence]:
+    """The evidence model of a stage, by slug."""
+    for model in StageEvidence.__subclasses__():
+        if model.stage == stage:
+            return model
+    raise KeyError(f"no evidence model for stage {stage!r}")
