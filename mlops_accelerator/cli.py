@@ -104,6 +104,10 @@ def init(ctx: click.Context, directory: Path | None, name: str | None, sample: b
     if settings and name != settings["foundations"].get("project_name"):
         settings["foundations"]["project_name"] = name
     project = Project.create(root, name, settings)
+    if sample:
+        from .sample import lay_out_legacy_project
+
+        lay_out_legacy_project(project.root)  # the SDK v1 project stage 7 migrates
     out = _console()
     out.print(f"Created project [bold]{name}[/] in {project.root}")
     if sample:  # the sample's stage-4 sources: generated, deterministic (see sample/churn.py)

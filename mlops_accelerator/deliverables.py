@@ -91,12 +91,16 @@ def _stale_reason(check: dict[str, Any], revisions: dict[str, str], runs: dict[s
     if not isinstance(inputs, dict):
         return "checked by an earlier release that did not record what it read"
     changed = [s for s, rev in (inputs.get("settings") or {}).items() if revisions.get(s) != rev]
-    rerun = [s for s, run in (inputs.get("evidence") or {}).items() if runs.get(s, "") != run]
+    evidence = inputs.get("evidence") or {}
+    rerun = [s for s, run in evidence.items() if run and runs.get(s, "") != run]
+    first = [s for s, run in evidence.items() if not run and runs.get(s)]
     parts = []
     if changed:
         parts.append(f"the settings of {', '.join(changed)} changed since")
     if rerun:
         parts.append(f"{', '.join(rerun)} ran again since")
+    if first:
+        parts.append(f"{', '.join(first)} has run since")
     return "; ".join(parts) or None
 
 
@@ -260,6 +264,7 @@ def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = 
     kind = secret_kind(comment)
     if kind:
         raise UsageError(f"the comment {secret_message(kind)}; nothing was recorded")
+    slug = _slugs()[item.stage - 1]
     doc = project.read_document()  # a broken project file refuses the sign-off like every command
     person = roster_person(project, by, doc)
     if person is None:
@@ -272,11 +277,10 @@ def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = 
     from .ledger import current_actor
 
     identity = dict(identity or {})
-    slug = _slugs()[item.stage - 1]
-    # What was approved: the stage's settings now, so a later change asks for re-approval.
     return project.record("signoff", item=item.id, stage=slug,
                           by=person["name"], email=person.get("email"), role=role_id, comment=comment,
                           identity=identity, actor=identity.get("user") or current_actor(),
+                          # What was approved: the stage's settings now, so a later change asks for re-approval.
                           settings_revision=project.revision(slug, doc),
                           settings=project.effective_settings(slug, doc))
 

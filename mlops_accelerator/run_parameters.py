@@ -1,9 +1,9 @@
 """What `run -p KEY=VALUE` (and a REST run's `parameters`) may override, checked before any kernel.
 
-A run override must change something: a setting of a stage being run that its notebooks read
-(all of them when a notebook takes the whole `settings` mapping, else those it names).
-Runner-owned parameters (project_dir, output_dir, target, run_id) and anything else are
-refused with the list of what may be overridden, instead of being ignored.
+A run override must change something: a setting of a stage being run (its notebooks take the
+whole stage's settings as one `settings` mapping, so every setting of a stage with notebooks
+counts). Runner-owned parameters (project_dir, output_dir, target, run_id) and anything else
+are refused with the list of what may be overridden, instead of being ignored.
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ def overridable(stages: list[str]) -> list[str]:
 
     names: set[str] = set()
     for slug in stages:
-        fields = schema_for(slug).model_fields
-        for template in stage_templates(slug):
-            taken = {p.name for p in template.parameters}
-            if "settings" in taken:  # the notebook reads the whole validated project: every setting counts
-                names |= set(fields)
-            names |= {n for n in taken if n in fields and n not in RUNNER_PARAMETERS}
+        if stage_templates(slug):
+            names |= set(schema_for(slug).model_fields) - set(RUNNER_PARAMETERS)
     return sorted(names)
 
 

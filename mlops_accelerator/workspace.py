@@ -31,11 +31,6 @@ from .fsutil import commit_write, project_lock, stage_write, write_failed
 PROJECT_FILE = "mlops-accelerator.yaml"
 STATE_DIR = ".mlops-accelerator"
 SCHEMA_VERSION = 1
-# A project file is a few kilobytes; these bounds keep a hostile or runaway one from hanging
-# every command (and a Jupyter server): a size cap, and few YAML aliases (an alias bomb
-# expands exponentially when read).
-MAX_PROJECT_FILE_BYTES = 2 * 1024 * 1024
-MAX_YAML_ALIASES = 32
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +40,11 @@ def __getattr__(name: str) -> Any:
 
         return stage_slugs()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# A project file is a few kilobytes; these bounds keep a hostile or runaway one from hanging
+# every command (and a Jupyter server): a size cap, and few YAML aliases (an alias bomb
+# expands exponentially when read).
+MAX_PROJECT_FILE_BYTES = 2 * 1024 * 1024
+MAX_YAML_ALIASES = 32
 
 HEADER = """\
 # MLOps Accelerator project file.

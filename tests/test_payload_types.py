@@ -46,10 +46,9 @@ def test_status_data_and_a_failed_run_match_the_models(tmp_path, monkeypatch):
     from mlops_accelerator.runs import run_progress
     from mlops_accelerator.workspace import Project
 
-    project = Project.create(tmp_path / "proj", "contoso-churn")
+    roster = [{"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead", "solution_architect"]}]
+    project = Project.create(tmp_path / "proj", "contoso-churn", {"foundations": {"team_roster": roster}})
     run_checks(project, [1])
-    project.set_values("foundations", {"team_roster": [  # sign-offs are by people on the roster
-        {"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead"]}]})
     sign_off(project, "S1-01", "Ada", "team_lead")
     project.set_values("foundations", {"sprint_length_weeks": 3})
     for stage in status_data(project)["stages"]:

@@ -416,6 +416,44 @@ async def test_unexpected_error_is_500_without_details(api, project, monkeypatch
     assert data["error"].startswith("internal error")
 
 
+# -- fresh statuses (the sidebar's door; the other doors in test_fresh_status.py) -----------------
+
+async def test_a_changed_setting_makes_a_passed_check_stale_in_the_payload(api, jp_root_dir):
+    from mlops_accelerator.deliverables import run_checks
+    from mlops_accelerator.sample import sample_settings
+    from mlops_accelerator.workspace import Project
+
+    s = sample_settings()
+    project = Project.create(jp_root_dir, s["foundations"]["project_name"], s)
+    run_checks(project, [1])
+    code, data = await api("GET", "status")
+    s104 = next(i for st in data["stages"] for i in st["items"] if i["id"] == "S1-04")
+    assert s104["state"] == "done" and s104["stale"] is None
+    code, data = await api("PATCH", "stages", "1", "settings", body={"assignments": {"maturity_assessment": []}})
+    assert code == 200, data
+    code, data = await api("GET", "status")
+    s104 = next(i for st in data["stages"] for i in st["items"] if i["id"] == "S1-04")
+    assert s104["state"] == "todo" and "foundations changed since" in s104["stale"]
+    assert s104["check"]["passed"] is True and s104["check"]["pending"] is False
+    code, data = await api("GET", "stages", "1")
+    s104 = next(i for i in data["deliverables"] if i["id"] == "S1-04")
+    assert s104["state"] == "todo" and "stale" in s104["reason"]
+
+
+async def test_answers_match_the_payload_models_the_typescript_is_generated_from(api, project):
+    from mlops_accelerator import payloads
+    from mlops_accelerator.catalogue import load_catalogue, stage_folder
+
+    code, data = await api("GET", "status")
+    assert code == 200
+    payloads.Status.model_validate(data)
+    code, data = await api("GET", "stages")
+    assert code == 200
+    catalogue = payloads.Catalogue.model_validate(data)
+    assert [(s.number, s.slug, s.folder) for s in catalogue.stages] == [
+        (s.number, s.slug, stage_folder(s.number)) for s in load_catalogue().stages]
+
+
 # -- hardening (issue 9) ----------------------------------------------------------------------
 
 async def test_secret_setting_is_refused_without_echo(api, project):
@@ -533,41 +571,3 @@ async def test_a_slow_project_read_does_not_block_the_server(api, project, jp_fe
         release.set()
     code, _ = await pending
     assert code == 200
-
-
-# -- fresh statuses (the sidebar's door; the other doors in test_fresh_status.py) -----------------
-
-async def test_a_changed_setting_makes_a_passed_check_stale_in_the_payload(api, jp_root_dir):
-    from mlops_accelerator.deliverables import run_checks
-    from mlops_accelerator.sample import sample_settings
-    from mlops_accelerator.workspace import Project
-
-    s = sample_settings()
-    project = Project.create(jp_root_dir, s["foundations"]["project_name"], s)
-    run_checks(project, [1])
-    code, data = await api("GET", "status")
-    s104 = next(i for st in data["stages"] for i in st["items"] if i["id"] == "S1-04")
-    assert s104["state"] == "done" and s104["stale"] is None
-    code, data = await api("PATCH", "stages", "1", "settings", body={"assignments": {"maturity_assessment": []}})
-    assert code == 200, data
-    code, data = await api("GET", "status")
-    s104 = next(i for st in data["stages"] for i in st["items"] if i["id"] == "S1-04")
-    assert s104["state"] == "todo" and "foundations changed since" in s104["stale"]
-    assert s104["check"]["passed"] is True and s104["check"]["pending"] is False
-    code, data = await api("GET", "stages", "1")
-    s104 = next(i for i in data["deliverables"] if i["id"] == "S1-04")
-    assert s104["state"] == "todo" and "stale" in s104["reason"]
-
-
-async def test_answers_match_the_payload_models_the_typescript_is_generated_from(api, project):
-    from mlops_accelerator import payloads
-    from mlops_accelerator.catalogue import load_catalogue, stage_folder
-
-    code, data = await api("GET", "status")
-    assert code == 200
-    payloads.Status.model_validate(data)
-    code, data = await api("GET", "stages")
-    assert code == 200
-    catalogue = payloads.Catalogue.model_validate(data)
-    assert [(s.number, s.slug, s.folder) for s in catalogue.stages] == [
-        (s.number, s.slug, stage_folder(s.number)) for s in load_catalogue().stages]

@@ -205,6 +205,14 @@ class Labeling(Detail):
 
 class DataArtifacts(Artifacts):
     lineage_report: Path_ = None  # S4-08
+    lineage_markdown: Path_ = None  # the same lineage as Markdown
+    data_quality_report: Path_ = None  # S4-02: rule, column, failing rows, examples (HTML)
+    data_quality_markdown: Path_ = None  # the same as Markdown
+    cleansing_report: Path_ = None  # personal data dropped/hashed, types, duplicates per source
+    ingestion_definitions: Path_ = None  # S4-01: one declarative ingestion definition per source
+    azureml_data_assets: Path_ = None  # data asset YAML per environment, loaded back (validation report)
+    azureml_datastores: Path_ = None  # datastore YAML per environment, loaded back (validation report)
+    storage_rbac_template: Path_ = None  # S4-07: ARM template of the storage role assignments
 
 
 class DataEvidence(StageEvidence):
@@ -213,9 +221,10 @@ class DataEvidence(StageEvidence):
     ingestion_runs: list[dict[str, Any]] | None = written("S4-01: latest ingestion run per source")
     wrangling: Wrangling | None = written("S4-02: the wrangling pipeline and layers written")
     data_quality: list[dict[str, Any]] | None = written("S4-02: one result per data-quality rule")
-    labeling: Labeling | None = written("S4-03: labeling progress and export")
+    labeling: Labeling | None = from_azure("S4-03: labeling progress and export (an Azure ML labeling project)")
     datastores: list[dict[str, Any]] | None = written("S4-04, S4-08: datastores as registered")
-    data_assets: list[dict[str, Any]] | None = written("S4-05, S4-06, S4-08: data assets as registered")
+    data_assets: list[dict[str, Any]] | None = written(
+        "S4-05, S4-06, S4-08: every registered version (with content_hash and record on the local target)")
     storage_role_assignments: list[dict[str, Any]] | None = written(
         "S4-07: data-plane role assignments on the data accounts")
 
@@ -274,20 +283,33 @@ class MonitorEvidence(StageEvidence):
 
 class MigrateArtifacts(Artifacts):
     parity_report: Path_ = None  # S7-07
+    parity_report_md: Path_ = None
+    inventory_report: Path_ = None
+    rewrite_report: Path_ = None
+    migrated_code: Path_ = None  # folder: the migrated copy of the legacy project
+    migration_diff: Path_ = None
+    mapping_table: Path_ = None
+    azureml_job: Path_ = None
+    azureml_pipeline: Path_ = None
+    cutover_plan: Path_ = None
 
 
 class MigrateEvidence(StageEvidence):
     stage = "migrate"
     artifacts: MigrateArtifacts = MigrateArtifacts()
-    setup_runs: list[dict[str, Any]] | None = written("S7-01: the setup pipeline run per environment")
+    setup_runs: list[dict[str, Any]] | None = from_azure("S7-01: the setup pipeline run per environment")
     config_files: list[dict[str, Any]] | None = written("S7-01: the template's configuration files")
-    dataprep: dict[str, Any] | None = written("S7-02: the migrated data preparation")
+    dataprep: dict[str, Any] | None = from_azure("S7-02: the migrated data preparation")
     training_pipeline: dict[str, Any] | None = written("S7-03: the migrated training pipeline")
-    realtime_smoke_test: dict[str, Any] | None = written("S7-04: the ported realtime endpoint")
-    batch_scoring: dict[str, Any] | None = written("S7-04: the ported batch scoring")
+    realtime_smoke_test: dict[str, Any] | None = from_azure("S7-04: the ported realtime endpoint")
+    batch_scoring: dict[str, Any] | None = from_azure("S7-04: the ported batch scoring")
     cicd_runs: list[dict[str, Any]] | None = from_azure("S7-05: the last run of each template pipeline")
     code_scan: dict[str, Any] | None = written("S7-06: secrets and hard-coded names found")
     parity: dict[str, Any] | None = written("S7-07: metrics of the legacy and migrated runs")
+    inventory: dict[str, Any] | None = written("S7.T1: what the legacy project is made of")
+    rewrite: dict[str, Any] | None = written("S7.T4: SDK v1 uses rewritten, left for a person, not parsed")
+    azureml_job: dict[str, Any] | None = written("S7.T4: the migrated command job (and pipeline) as loaded back")
+    cutover: dict[str, Any] | None = written("S7-08: the cut-over plan, blocked_by naming differing metrics")
 
 
 def evidence_model(stage: str) -> type[StageEvidence]:

@@ -7,10 +7,12 @@ score|batch_score.py, azure-pipelines/), targeting SDK v2 by default with a v1 -
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from ..errors import FieldError
 from ..naming import AssetName, ComputeClusterName, EndpointName
@@ -22,6 +24,19 @@ from .models import ExperimentName, MetricName
 RefactorRule = Literal["no_hardcoded_values", "argparse_defaults", "separate_local_remote_env",
                        "secrets_via_utils_only", "notebooks_not_committed"]
 Text = Annotated[str, Field(min_length=1, max_length=256)]
+# A path inside the migration source: relative, no '..' (the source is read, never left).
+_UNSAFE_PATH = re.compile(r"^([/\\~]|[A-Za-z]:)|(^|[/\\])\.\.([/\\]|$)|\x00")
+
+
+def _inside_source(value: str) -> str:
+    if _UNSAFE_PATH.search(value):
+        raise PydanticCustomError("relative_path_inside_source",
+                                  "path '{value}' must be relative to the migration source, without '..'",
+                                  {"value": value})
+    return value
+
+
+RelPath = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_inside_source)]
 
 # ---------------------------------------------------------------------------
 # Records
@@ -116,6 +131,29 @@ class CutoverPlan(Record):
         help="Roles that approve the cut-over and decommissioning.")
 
 
+class ParityRun(Record):
+    """How the parity run trains both sides locally (the legacy and the migrated copy of one script)."""
+
+    entry_point: RelPath = setting("src/train.py", title="Training entry point", task="S7.T7",
+                                   help="The training script, relative to the migration source; it runs in its "
+                                        "own folder, as Azure ML runs a job's code.")
+    arguments: list[Annotated[str, Field(max_length=256)]] = setting(
+        [], title="Arguments", task="S7.T7",
+        help="Command-line arguments of both runs; leave empty to use the ones the legacy ScriptRunConfig "
+             "passes.")
+    data: dict[Annotated[str, Field(min_length=1, max_length=256)], RelPath] = setting(
+        {}, title="Data files", task="S7.T7",
+        help="Legacy dataset name -> local file (relative to the migration source) that both runs read; the "
+             "Azure ML job uses the stage-4 data asset of the same name (or AML_DATASET) instead.")
+    model_file: RelPath = setting("outputs/model.pkl", title="Model file", task="S7.T7",
+                                  help="The model the training writes (joblib/pickle), relative to the entry "
+                                       "point's folder; both models predict on a fixed sample.")
+    label_column: Text = setting("label", title="Label column", task="S7.T7",
+                                 help="Column of the data file the model predicts; left out of the sample.")
+    sample_rows: int = setting(100, title="Sample rows", task="S7.T7", ge=1, le=100_000,
+                               help="First rows of the data file both models predict on.")
+
+
 # ---------------------------------------------------------------------------
 # The stage
 
@@ -131,6 +169,10 @@ class Settings(StageSettings):
         title="Legacy inventory", task="S7.T1",
         help="Every existing model or experiment in scope, with how it is trained, served and measured "
              "today.")
+    migration_source: Annotated[str, Field(min_length=1, max_length=1024)] = setting(
+        "legacy", title="Migration source", task="S7.T1",
+        help="Folder of the existing experiment (relative to the project, or absolute; a local git clone is "
+             "recorded with its commit). It is read, never changed: the migrated copy goes to the run's outputs.")
     migration_template: Literal["dstoolkit_mlops_base", "aml_acceleration_template"] = setting(
         "dstoolkit_mlops_base", title="Migration template", task="S7.T1",
         help="Scaffolding for the ported project; dstoolkit-mlops-base is the maintained one, the "
@@ -152,6 +194,10 @@ class Settings(StageSettings):
          "notebooks_not_committed"],
         title="Script refactor rules", task="S7.T4",
         help="Coding rules the ported scripts follow so the same code runs unchanged in dev, test and prod.")
+    add_mlflow_logging: list[RelPath] = setting(
+        [], title="Add MLflow logging to", task="S7.T4",
+        help="Plain scripts or notebooks (paths in the migration source) to wrap in an MLflow run with "
+             "autologging; their logic is not changed, notebooks become scripts.")
     inference_modes_to_port: list[Literal["realtime", "batch"]] = setting(
         ["batch"], title="Inference modes to port", task="S7.T5",
         help="realtime ports score.py to an online endpoint; batch ports batch_score.py to a batch endpoint. "
@@ -162,6 +208,9 @@ class Settings(StageSettings):
         ParityTolerance(), title="Parity tolerance", task="S7.T7", provenance="DERIVED",
         help="How close the migrated model's metric must be to the legacy one to call the migration "
              "faithful.")
+    parity_run: ParityRun = setting(
+        ParityRun(), title="Parity run", task="S7.T7",
+        help="What both sides train and where their data and model are, for the local parity run.")
     cutover_plan: CutoverPlan = setting(
         CutoverPlan(), title="Cut-over plan", task="S7.T7", provenance="DERIVED",
         help="Parallel run, rollback criteria and decommission date for a safe switch.")
