@@ -184,6 +184,9 @@ def test_control_characters_are_refused():
 
     _, errors = validate_settings("foundations", {"business_use_case": "ok\x1b[31mred"})
     assert [e.rule for e in errors] == ["control_character"]
+    # C1 controls too: YAML reads \x85 (NEL) back as a line break, so it was saved as a space
+    _, errors = validate_settings("foundations", {"business_use_case": "a\x85b"})
+    assert [e.rule for e in errors] == ["control_character"]
     _, errors = validate_settings("foundations", {"business_use_case": "line one\r\nline two\ttab"})
     assert errors == []
 

@@ -23,7 +23,7 @@ MAX_ITEMS = 500  # entries in one list setting
 MAX_DEPTH = 12  # nesting of records and lists
 MAX_NODES = 50_000  # values in one stage's settings, all together
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (\x85 is a YAML line break)
 
 
 def guard_errors(data: Any) -> list[FieldError]:
