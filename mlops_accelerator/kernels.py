@@ -1,0 +1,229 @@
+"""Kernels for the runner: started ahead of need, one fresh kernel per notebook, none left behind.
+
+A notebook's time on a cold kernel is mostly the kernel starting (a new Python process
+importing IPython and ipykernel). The pool launches kernels before they are needed, so a
+notebook usually gets one that has already booted; every notebook still gets its own new
+process (no state carries over), and a kernel is never reused.
+
+Every kernel the pool starts is tracked until its process has been reaped: a used kernel is
+asked to shut down and killed (its whole process group) if it has not exited after a grace
+period; `cancel()` kills them all at once (Ctrl-C, timeouts). Kernels also carry
+JPY_PARENT_PID, so ipykernel ends them itself if this process dies without cleaning up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from jupyter_client import KernelManager
+from jupyter_client.blocking import BlockingKernelClient
+
+GRACE_S = 2.0  # a kernel asked to shut down gets this long before it is killed
+START_TIMEOUT_S = 60.0
+# History goes to an SQLite file per kernel start and a saver thread; batch runs never read it back.
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
+
+
+class PoolKernelManager(KernelManager):
+    """A kernel manager whose clients are asynchronous (what nbclient drives) and remembered.
+
+    nbclient leaves open a client of a kernel it did not start itself; the pool closes them
+    when the kernel is released, so no sockets or zmq threads pile up over a long run.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(client_class="jupyter_client.asynchronous.AsyncKernelClient", **kwargs)
+        self.handed_out_clients: list[Any] = []
+
+    def client(self, **kwargs: Any) -> Any:
+        kc = super().client(**kwargs)
+        self.handed_out_clients.append(kc)
+        return kc
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(self.provisioner, "process", None)
+        return process.pid if process is not None else None
+
+
+class KernelPool:
+    """Up to `size` booted spare kernels, but never more than the notebooks still to run.
+
+    warm=False starts each kernel only when a notebook asks for one and waits for it to shut
+    down before the next (the runner's behaviour before the pool, kept for comparison).
+    """
+
+    def __init__(self, size: int, needed: int, *, cwd: Path, log: BinaryIO | None = None,
+                 env: dict[str, str] | None = None, warm: bool = True, grace: float = GRACE_S) -> None:
+        self.size, self.warm, self.grace = size, warm, grace
+        self._needed = needed
+        self._cwd, self._log = cwd, log
+        self._env = dict(env if env is not None else os.environ)
+        self._lock = threading.Lock()
+        self._spares: deque[PoolKernelManager] = deque()
+        self._live: set[PoolKernelManager] = set()  # started and not yet reaped
+        self._reaping: set[PoolKernelManager] = set()
+        self._reapers: list[threading.Thread] = []
+        self._cancelled = False
+        if warm:
+            with self._lock:
+                self._top_up()
+
+    # -- handing out --------------------------------------------------------------
+
+    def take(self) -> PoolKernelManager:
+        """A started kernel for one notebook (it may still be booting; prepare() waits)."""
+        with self._lock:
+            if self._cancelled:
+                raise RuntimeError("the run was cancelled")
+            self._needed = max(self._needed - 1, 0)
+            km = self._spares.popleft() if self._spares else self._start()
+            if self.warm:
+                self._top_up()
+            return km
+
+    def not_needed(self, count: int = 1) -> None:
+        """Fewer notebooks will run than planned (skipped): stop spares nobody will take."""
+        with self._lock:
+            self._needed = max(self._needed - count, 0)
+            while len(self._spares) > self._needed:
+                self._reap(self._spares.pop())
+
+    def prepare(self, km: PoolKernelManager, cwd: Path, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait until the kernel answers, then move it to the notebook's folder.
+
+        The chdir runs silently (no execution count, no history, no output): the notebook
+        sees a new interpreter whose working directory is its output folder, as with papermill's cwd.
+        """
+        kc = BlockingKernelClient()
+        kc.load_connection_info(km.get_connection_info())
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            reply = kc.execute_interactive(f"__import__('os').chdir({str(cwd)!r})", silent=True,
+                                           store_history=False, timeout=timeout)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kernel could not change to {cwd}: {reply['content'].get('evalue')}")
+        finally:
+            kc.stop_channels()
+
+    def release(self, km: PoolKernelManager) -> None:
+        """The notebook is done with this kernel: shut it down (in the background when warm).
+
+        Called from the thread that ran the notebook: its clients are closed here, where they
+        were used (zmq sockets must not be closed under another thread's feet).
+        """
+        for kc in km.handed_out_clients:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+        km.handed_out_clients.clear()
+        with self._lock:
+            thread = self._reap(km)
+        if thread is not None and not self.warm:
+            thread.join()
+
+    def kill(self, km: PoolKernelManager) -> None:
+        """Kill a kernel and its process group now (a timeout); release() still reaps it."""
+        _kill_group(km)
+
+    # -- stopping -----------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Ctrl-C: kill every kernel now; nothing more is handed out."""
+        with self._lock:
+            self._cancelled = True
+            live = list(self._live)
+            self._spares.clear()
+        for km in live:
+            _kill_group(km)
+        with self._lock:
+            for km in live:
+                self._reap(km)
+
+    def close(self, timeout: float = GRACE_S + 3.0) -> None:
+        """Stop the spares, wait for every kernel to be gone; kill what is still alive at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._spares:
+                self._reap(self._spares.pop())
+            reapers = list(self._reapers)
+        for thread in reapers:
+            thread.join(max(deadline - time.monotonic(), 0))
+        with self._lock:
+            survivors = list(self._live)
+        for km in survivors:
+            _kill_group(km)
+            _wait_and_clean(km, 1.0)
+            with self._lock:
+                self._live.discard(km)
+                self._reaping.discard(km)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [pid for km in self._live if (pid := km.pid) is not None]
+
+    # -- internals (called with the lock held) --------------------------------------
+
+    def _top_up(self) -> None:
+        while len(self._spares) < min(self.size, self._needed):
+            self._spares.append(self._start())
+
+    def _start(self) -> PoolKernelManager:
+        km = PoolKernelManager(kernel_name="python3")
+        km.shutdown_wait_time = self.grace
+        out = self._log if self._log is not None else subprocess.DEVNULL
+        km.start_kernel(extra_arguments=KERNEL_ARGUMENTS, env=self._env, cwd=str(self._cwd),
+                        stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        self._live.add(km)
+        return km
+
+    def _reap(self, km: PoolKernelManager) -> threading.Thread | None:
+        if km in self._reaping or km not in self._live:
+            return None
+        self._reaping.add(km)
+        thread = threading.Thread(target=self._shutdown, args=(km,), daemon=True, name="kernel-reaper")
+        self._reapers.append(thread)
+        thread.start()
+        return thread
+
+    def _shutdown(self, km: PoolKernelManager) -> None:
+        try:
+            # Asks the kernel to exit, waits up to shutdown_wait_time, then kills its process group.
+            km.shutdown_kernel(now=self._cancelled)
+        except Exception:  # noqa: BLE001 - whatever went wrong, the process must not outlive the run
+            _kill_group(km)
+            _wait_and_clean(km, 1.0)
+        # A kernel that exited cleanly may leave processes its notebook started (same process
+        # group, since every kernel leads its own session): they go too.
+        _kill_group(km)
+        with self._lock:
+            self._live.discard(km)
+            self._reaping.discard(km)
+
+
+def _kill_group(km: PoolKernelManager) -> None:
+    provisioner = km.provisioner
+    pgid = getattr(provisioner, "pgid", None)
+    pid = km.pid
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if pgid:
+            os.killpg(pgid, signal.SIGKILL)
+        elif pid:
+            os.kill(pid, signal.SIGKILL)
+
+
+def _wait_and_clean(km: PoolKernelManager, timeout: float) -> None:
+    process = getattr(km.provisioner, "process", None)
+    if process is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+    with contextlib.suppress(Exception):
+        km.cleanup_resources()
