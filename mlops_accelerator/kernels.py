@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from jupyter_client import KernelManager
-from jupyter_client.blocking import BlockingKernelClient
 
 GRACE_S = 2.0  # a kernel asked to shut down gets this long before it is killed
 START_TIMEOUT_S = 60.0
@@ -103,8 +102,9 @@ class KernelPool:
         The chdir runs silently (no execution count, no history, no output): the notebook
         sees a new interpreter whose working directory is its output folder, as with papermill's cwd.
         """
-        kc = BlockingKernelClient()
-        kc.load_connection_info(km.get_connection_info())
+        # A client of the manager asks the process whether the kernel is alive; a free-standing
+        # client would judge by heartbeats, which a kernel booting on a loaded machine misses.
+        kc = km.blocking_client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=timeout)
