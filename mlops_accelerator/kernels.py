@@ -3,7 +3,10 @@
 A notebook's time on a cold kernel is mostly the kernel starting (a new Python process
 importing IPython and ipykernel). The pool launches kernels before they are needed, so a
 notebook usually gets one that has already booted; every notebook still gets its own new
-process (no state carries over), and a kernel is never reused.
+process (no state carries over), and a kernel is never reused. With fork=True the kernels
+are forked from a template process that imported ipykernel once (see kernel_template.py),
+which removes most of a kernel's start-up CPU; a kernel of another interpreter, or a template
+that cannot fork safely, falls back to an ordinary launch.
 
 Every kernel the pool starts is tracked until its process has been reaped: a used kernel is
 asked to shut down and killed (its whole process group) if it has not exited after a grace
@@ -14,9 +17,13 @@ JPY_PARENT_PID, so ipykernel ends them itself if this process dies without clean
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from jupyter_client import KernelManager
+from jupyter_client.provisioning import LocalProvisioner
 
 GRACE_S = 2.0  # a kernel asked to shut down gets this long before it is killed
 START_TIMEOUT_S = 60.0
@@ -38,9 +46,22 @@ class PoolKernelManager(KernelManager):
     when the kernel is released, so no sockets or zmq threads pile up over a long run.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, template: KernelTemplate | None = None, **kwargs: Any) -> None:
         super().__init__(client_class="jupyter_client.asynchronous.AsyncKernelClient", **kwargs)
         self.handed_out_clients: list[Any] = []
+        self.template = template
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if self.template is not None and isinstance(self.provisioner, LocalProvisioner):
+            # Same ports and connection file; the process comes from the template instead of Popen.
+            forked = ForkedProvisioner(kernel_id=self.provisioner.kernel_id, kernel_spec=self.provisioner.kernel_spec,
+                                       parent=self)
+            forked.template = self.template
+            for attr in ("connection_info", "ports_cached", "ip"):  # what pre_launch() set
+                setattr(forked, attr, getattr(self.provisioner, attr))
+            self.provisioner = forked
+        return cmd, kw
 
     def client(self, **kwargs: Any) -> Any:
         kc = super().client(**kwargs)
@@ -53,6 +74,97 @@ class PoolKernelManager(KernelManager):
         return process.pid if process is not None else None
 
 
+class KernelTemplate:
+    """The runner's side of `mlops_accelerator.kernel_template` (one per run)."""
+
+    def __init__(self, *, cwd: Path, env: dict[str, str], log: BinaryIO | int) -> None:
+        self._lock = threading.Lock()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlops_accelerator.kernel_template"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=log, cwd=str(cwd), env=env, start_new_session=True)
+
+    def fork(self, argv: list[str], cwd: str) -> int:
+        """A new kernel process; RuntimeError if the template cannot fork one."""
+        with self._lock:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            try:
+                self.process.stdin.write(json.dumps({"argv": argv, "cwd": cwd}).encode() + b"\n")
+                self.process.stdin.flush()
+                answer = json.loads(self.process.stdout.readline() or b"{}")
+            except (OSError, ValueError) as exc:
+                raise RuntimeError(f"the kernel template is not answering: {exc}") from exc
+        if "pid" not in answer:
+            raise RuntimeError(answer.get("error") or "the kernel template exited")
+        return int(answer["pid"])
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class _ForkedProcess:
+    """Enough of Popen for LocalProvisioner, for a kernel the template forked (not our child)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = -signal.SIGKILL  # the exit status went to the template
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """A LocalProvisioner whose kernel process is forked by the kernel template."""
+
+    template: KernelTemplate | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        # Only a kernel of this very interpreter (the usual python3 spec) can come from the template.
+        if self.template is not None and cmd[:3] == [sys.executable, "-m", "ipykernel_launcher"]:
+            try:
+                pid = self.template.fork(cmd[3:], str(kwargs.get("cwd") or os.getcwd()))
+            except RuntimeError:
+                pid = None
+            if pid is not None:
+                self.process = _ForkedProcess(pid)
+                self.pid = self.pgid = pid  # the child leads its own session
+                self.cwd = kwargs.get("cwd")
+                return self.connection_info
+        return await super().launch_kernel(cmd, **kwargs)
+
+
 class KernelPool:
     """Up to `size` booted spare kernels, but never more than the notebooks still to run.
 
@@ -61,11 +173,18 @@ class KernelPool:
     """
 
     def __init__(self, size: int, needed: int, *, cwd: Path, log: BinaryIO | None = None,
-                 env: dict[str, str] | None = None, warm: bool = True, grace: float = GRACE_S) -> None:
+                 env: dict[str, str] | None = None, warm: bool = True, grace: float = GRACE_S,
+                 fork: bool = False) -> None:
         self.size, self.warm, self.grace = size, warm, grace
         self._needed = needed
         self._cwd, self._log = cwd, log
         self._env = dict(env if env is not None else os.environ)
+        out = log if log is not None else subprocess.DEVNULL
+        self._template = KernelTemplate(cwd=cwd, env=self._env, log=out) if fork else None
+        # Kernels talk over Unix sockets in a private folder (mode 0700): no TCP ports to race other
+        # processes for on a busy machine, and no other local user can reach them.
+        self._sockets = Path(tempfile.mkdtemp(prefix="mlops-kernels-"))
+        self._started = 0
         self._lock = threading.Lock()
         self._spares: deque[PoolKernelManager] = deque()
         self._live: set[PoolKernelManager] = set()  # started and not yet reaped
@@ -165,6 +284,9 @@ class KernelPool:
             with self._lock:
                 self._live.discard(km)
                 self._reaping.discard(km)
+        if self._template is not None:
+            self._template.close()
+        shutil.rmtree(self._sockets, ignore_errors=True)
 
     def pids(self) -> list[int]:
         with self._lock:
@@ -177,7 +299,9 @@ class KernelPool:
             self._spares.append(self._start())
 
     def _start(self) -> PoolKernelManager:
-        km = PoolKernelManager(kernel_name="python3")
+        self._started += 1
+        km = PoolKernelManager(kernel_name="python3", template=self._template, transport="ipc",
+                               ip=str(self._sockets / f"k{self._started}"))
         km.shutdown_wait_time = self.grace
         out = self._log if self._log is not None else subprocess.DEVNULL
         km.start_kernel(extra_arguments=KERNEL_ARGUMENTS, env=self._env, cwd=str(self._cwd),

@@ -407,7 +407,8 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
             _library_log_to(run_dir / "kernels.log"):
         # Two spares per slot: a kernel takes longer to boot (about 1 s, most of it waiting) than a
         # short notebook takes to run, so one spare per slot is used up before the next is ready.
-        kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels)
+        kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels,
+                             fork=warm_kernels)
         import papermill  # noqa: F401  (once, here, while the first kernels boot; not in every slot)
         workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel), daemon=True,
                                     name=f"runner-slot-{i}") for i in range(slots)]
