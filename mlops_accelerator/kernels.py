@@ -30,6 +30,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import psutil
 from jupyter_client import KernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
@@ -50,6 +51,7 @@ class PoolKernelManager(KernelManager):
         super().__init__(client_class="jupyter_client.asynchronous.AsyncKernelClient", **kwargs)
         self.handed_out_clients: list[Any] = []
         self.template = template
+        self.kernel_process: psutil.Process | None = None
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         cmd, kw = await super()._async_pre_start_kernel(**kw)
@@ -190,10 +192,9 @@ class KernelPool:
         self._live: set[PoolKernelManager] = set()  # started and not yet reaped
         self._reaping: set[PoolKernelManager] = set()
         self._reapers: list[threading.Thread] = []
-        self._cancelled = False
-        if warm:
-            with self._lock:
-                self._top_up()
+        self._cancelled = self._closing = False
+        if warm:  # in the background: the template may still be importing ipykernel
+            threading.Thread(target=self._top_up_locked, daemon=True, name="kernel-starter").start()
 
     # -- handing out --------------------------------------------------------------
 
@@ -271,6 +272,7 @@ class KernelPool:
         """Stop the spares, wait for every kernel to be gone; kill what is still alive at the deadline."""
         deadline = time.monotonic() + timeout
         with self._lock:
+            self._closing = True
             while self._spares:
                 self._reap(self._spares.pop())
             reapers = list(self._reapers)
@@ -294,8 +296,12 @@ class KernelPool:
 
     # -- internals (called with the lock held) --------------------------------------
 
+    def _top_up_locked(self) -> None:
+        with self._lock:
+            self._top_up()
+
     def _top_up(self) -> None:
-        while len(self._spares) < min(self.size, self._needed):
+        while not (self._cancelled or self._closing) and len(self._spares) < min(self.size, self._needed):
             self._spares.append(self._start())
 
     def _start(self) -> PoolKernelManager:
@@ -306,6 +312,8 @@ class KernelPool:
         out = self._log if self._log is not None else subprocess.DEVNULL
         km.start_kernel(extra_arguments=KERNEL_ARGUMENTS, env=self._env, cwd=str(self._cwd),
                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        with contextlib.suppress(psutil.Error, TypeError):
+            km.kernel_process = psutil.Process(km.pid)  # psutil remembers its start time: never a reused pid
         self._live.add(km)
         return km
 
@@ -319,29 +327,41 @@ class KernelPool:
         return thread
 
     def _shutdown(self, km: PoolKernelManager) -> None:
+        # Processes the notebook started and left running outlive a kernel that exits cleanly.
+        left_behind = _descendants(km)
         try:
             # Asks the kernel to exit, waits up to shutdown_wait_time, then kills its process group.
             km.shutdown_kernel(now=self._cancelled)
         except Exception:  # noqa: BLE001 - whatever went wrong, the process must not outlive the run
             _kill_group(km)
             _wait_and_clean(km, 1.0)
-        # A kernel that exited cleanly may leave processes its notebook started (same process
-        # group, since every kernel leads its own session): they go too.
-        _kill_group(km)
+        for proc in left_behind:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()  # psutil checks it is still the same process
         with self._lock:
             self._live.discard(km)
             self._reaping.discard(km)
 
 
+def _descendants(km: PoolKernelManager) -> list[psutil.Process]:
+    try:
+        return km.kernel_process.children(recursive=True) if km.kernel_process is not None else []
+    except psutil.Error:
+        return []
+
+
 def _kill_group(km: PoolKernelManager) -> None:
-    provisioner = km.provisioner
-    pgid = getattr(provisioner, "pgid", None)
-    pid = km.pid
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if pgid:
-            os.killpg(pgid, signal.SIGKILL)
-        elif pid:
-            os.kill(pid, signal.SIGKILL)
+    """SIGKILL the kernel's process group (it leads its own session) and whatever it started."""
+    proc = km.kernel_process
+    if proc is None:
+        return
+    members = _descendants(km)
+    with contextlib.suppress(psutil.Error, ProcessLookupError, PermissionError):
+        if proc.is_running():  # the leader is alive, so the group id is still its own
+            os.killpg(proc.pid, signal.SIGKILL)
+    for member in [proc, *members]:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
 
 
 def _wait_and_clean(km: PoolKernelManager, timeout: float) -> None:
