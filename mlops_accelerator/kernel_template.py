@@ -26,6 +26,12 @@ import signal
 import sys
 import threading
 
+# What a kernel imports while it starts (ipykernel, IPython, its debugger support, tornado), so a
+# forked kernel finds them loaded. Nothing here starts a thread (checked before every fork).
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+           "IPython.core.completer", "IPython.core.debugger", "tornado.ioloop", "pdb", "pydoc",
+           "xmlrpc.client", "http.server")
+
 
 def _child(request: dict) -> None:
     """In the forked child: become a kernel; never returns."""
@@ -61,9 +67,13 @@ def _child(request: dict) -> None:
 def main() -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does: the working folder is the notebook's business
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
-    import ipykernel.zmqshell  # noqa: F401
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional part missing: the kernel imports what it needs itself
+            pass
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle

@@ -151,34 +151,35 @@ def _execute(job: dict[str, Any], kernels: KernelPool, cancel: threading.Event) 
     out_dir = Path(job["output_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     timed_out = threading.Event()
-    try:
-        km = kernels.take()
-    except RuntimeError:  # cancelled before this notebook got a kernel
-        return {"key": job["key"], "status": "not_started", "duration_s": 0.0, "error": None}
+    used: list[Any] = []  # the kernels this notebook was given (the last one runs it)
 
     def on_deadline() -> None:
         # The notebook overran its budget: kill its kernel; papermill then reports a dead
         # kernel and keeps the output so far.
         timed_out.set()
-        kernels.kill(km)
+        if used:
+            kernels.kill(used[-1])
 
     timer = threading.Timer(job["timeout"], on_deadline)
     timer.daemon = True
     timer.start()
     error = None
     try:
-        kernels.prepare(km, out_dir, timeout=job["timeout"])
+        km = _ready_kernel(kernels, out_dir, job["timeout"], used)
         pm.execute_notebook(job["template"], job["output"], parameters=job["parameters"],
                             kernel_name="python3", progress_bar=False, km=km,
                             request_save_on_cell_execute=True, execution_timeout=int(job["timeout"]) + 1)
     except pm.PapermillExecutionError as exc:
         error = {"cell_index": exc.cell_index, "exec_count": exc.exec_count,
                  "ename": exc.ename, "evalue": exc.evalue}
-    except Exception as exc:  # dead kernel, cell timeout, unreadable template
+    except Exception as exc:  # dead kernel, cell timeout, unreadable template, no kernel
         error = {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
     finally:
         timer.cancel()
-        kernels.release(km)
+        for km in used:
+            kernels.release(km)
+    if cancel.is_set() and error and not Path(job["output"]).exists():  # never got going
+        return {"key": job["key"], "status": "not_started", "duration_s": 0.0, "error": None}
     if cancel.is_set() and error:
         error = dict(INTERRUPTED)
     elif timed_out.is_set() or (error and error["ename"] == "CellTimeoutError"):
@@ -191,6 +192,21 @@ def _execute(job: dict[str, Any], kernels: KernelPool, cancel: threading.Event) 
         _mark_stopped(Path(job["output"]), error)
     status = "succeeded" if not error else "interrupted" if error["ename"] == "Interrupted" else "failed"
     return {"key": job["key"], "status": status, "duration_s": round(time.monotonic() - start, 2), "error": error}
+
+
+def _ready_kernel(kernels: KernelPool, cwd: Path, timeout: float, used: list[Any]) -> Any:
+    """A booted kernel moved to the notebook's folder.
+
+    A kernel that dies while booting (before any of the notebook's code ran: a loaded machine,
+    a resource limit) is not the notebook's failure: it gets one fresh kernel more.
+    """
+    used.append(kernels.take())
+    try:
+        kernels.prepare(used[-1], cwd, timeout=timeout)
+    except Exception:  # noqa: BLE001 - the second kernel's failure is reported
+        used.append(kernels.take())
+        kernels.prepare(used[-1], cwd, timeout=timeout)
+    return used[-1]
 
 
 def _mark_stopped(output: Path, error: dict[str, Any]) -> None:
@@ -278,7 +294,11 @@ def _library_log_to(path: Path) -> Iterator[None]:
 def _slot(todo: queue.Queue, done: queue.Queue, kernels: KernelPool, cancel: threading.Event) -> None:
     """One --jobs slot: run notebooks from the queue until told to stop (None)."""
     while (job := todo.get()) is not None:
-        done.put(_execute(job, kernels, cancel))
+        try:
+            done.put(_execute(job, kernels, cancel))
+        except BaseException as exc:  # a bug here must not leave the run waiting for ever
+            done.put({"key": job["key"], "status": "failed", "duration_s": 0.0,
+                      "error": {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}})
 
 
 def _notebook_result(job: dict[str, Any], out: dict[str, Any], rel: Callable[[Any], str]) -> NotebookResult:
