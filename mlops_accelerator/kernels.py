@@ -222,14 +222,27 @@ class KernelPool:
         The chdir runs silently (no execution count, no history, no output): the notebook
         sees a new interpreter whose working directory is its output folder, as with papermill's cwd.
         """
-        # A client of the manager asks the process whether the kernel is alive; a free-standing
-        # client would judge by heartbeats, which a kernel booting on a loaded machine misses.
+        # No wait_for_ready(): it ends with 0.2 s of listening for stray output, and papermill's client
+        # waits for the kernel again anyway. The request waits in the socket until the kernel reads it;
+        # meanwhile the process is watched, so a kernel that dies while booting is noticed at once.
+        from queue import Empty
+
         kc = km.blocking_client()
         kc.start_channels()
+        deadline = time.monotonic() + timeout
         try:
-            kc.wait_for_ready(timeout=timeout)
-            reply = kc.execute_interactive(f"__import__('os').chdir({str(cwd)!r})", silent=True,
-                                           store_history=False, timeout=timeout)
+            msg_id = kc.execute(f"__import__('os').chdir({str(cwd)!r})", silent=True, store_history=False)
+            while True:
+                try:
+                    reply = kc.get_shell_msg(timeout=0.2)
+                except Empty:
+                    if not km.is_alive():
+                        raise RuntimeError("the kernel died while starting") from None
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the kernel did not start within {timeout:g} s") from None
+                    continue
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"the kernel could not change to {cwd}: {reply['content'].get('evalue')}")
         finally:
