@@ -491,7 +491,8 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
     else:
         status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
         account = {}
-    project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out,
-                   **account)
+    with _cancel_on_signals(threading.Event()):  # a second Ctrl-C must not cut the run's last record
+        project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out,
+                       **account)
     ordered = [results[k] for k in job_by_key if k in results]
     return RunResult(run_id, rel(run_dir), status, ordered, stages_out)
