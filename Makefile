@@ -53,6 +53,8 @@ test: lint test-unit test-ui test-wheel
 
 bench: install
 	$(BIN)/python benchmarks/runner_vs_papermill.py --notebooks 10
+	$(BIN)/python benchmarks/journey.py
+	$(BIN)/python benchmarks/status_ledger.py --events 1000
 	$(BIN)/python benchmarks/voila_tti.py --runs 5
 	$(BIN)/python benchmarks/stage4_data.py
 

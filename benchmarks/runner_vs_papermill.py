@@ -1,17 +1,31 @@
-"""Benchmark: the runner against a plain loop of the `papermill` command, in one run.
+"""Benchmark: the runner against papermill's own Python API, measured in one run.
 
-N trivial notebooks (a parameters cell and one cell) are executed three ways:
-  1. baseline: `papermill in.ipynb out.ipynb -p ...` once per notebook, sequentially;
-  2. `mlops-accelerator run --jobs 1`;
-  3. `mlops-accelerator run --jobs 2`.
-Figures are wall-clock seconds and ratios against the baseline measured in the same run.
+Two workloads, each method repeated and alternated (the order rotates every repeat):
 
-    .venv/bin/python benchmarks/runner_vs_papermill.py [--notebooks 10] [--repeat 1]
+* trivial: N notebooks of a parameters cell and one small cell;
+* stages: the real stage 1-3 notebooks of the sample project (`init --sample`, a fresh project
+  for every measurement, so every run is a first run).
+
+Methods:
+  papermill API loop     `papermill.execute_notebook` over the notebooks in a loop, in one Python
+                         process; timed around the loop only (its interpreter start and papermill
+                         import are not counted: in papermill's favour). The baseline.
+  papermill CLI loop     one `papermill` command per notebook (a second, labelled baseline; trivial only).
+  runner --jobs N        `mlops-accelerator run` (whole command: start-up, ledger, the automatic
+                         checks it runs at the end).
+  runner --cold-kernels  the same with each kernel started when its notebook starts.
+  previous runner        `mlops-accelerator run --jobs 2` of an earlier commit (--baseline-ref,
+                         default: the last commit before warm kernels), on the same notebooks.
+
+Prints medians, min-max and ratios against the API loop (and, for the stages, the previous runner).
+
+    .venv/bin/python benchmarks/runner_vs_papermill.py [--notebooks 10] [--repeat 3] [--suite both]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -23,9 +37,22 @@ from pathlib import Path
 import nbformat
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+BASELINE_REF = "5789709"  # the runner before warm kernels (worker processes, a cold kernel per notebook)
+
+API_LOOP = """
+import json, sys, time
+import papermill as pm
+jobs = json.load(open(sys.argv[1]))
+start = time.perf_counter()
+for job in jobs:
+    pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
+                        kernel_name="python3", progress_bar=False)
+print(time.perf_counter() - start)
+"""
 
 
-def make_templates(root: Path, n: int) -> Path:
+def make_trivial(root: Path, n: int) -> Path:
     stage = root / "templates" / "01-foundations"
     stage.mkdir(parents=True)
     for i in range(n):
@@ -38,43 +65,146 @@ def make_templates(root: Path, n: int) -> Path:
     return stage
 
 
+def run(cmd: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, **kw)
+    if proc.returncode not in (0,):
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return proc
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run(cmd, env)
     return time.perf_counter() - start
+
+
+def previous_checkout(ref: str, into: Path) -> Path:
+    """The package as it was at `ref`, importable with PYTHONPATH (run from this virtual environment)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "mlops_accelerator"],
+                             capture_output=True, check=True).stdout
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def api_loop(jobs: list[dict], work: Path, env: dict[str, str]) -> float:
+    spec = work / f"jobs-{time.monotonic_ns()}.json"
+    spec.write_text(json.dumps(jobs))
+    out = run([sys.executable, "-c", API_LOOP, str(spec)], env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def trivial_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple[dict[str, list[float]], str]:
+    stage = make_trivial(tmp, args.notebooks)
+    env = {**os.environ, "MLOPS_ACCELERATOR_TEMPLATES": str(tmp / "templates"), "NO_COLOR": "1"}
+    cli = str(BIN / "mlops-accelerator")
+    proj = tmp / "proj"
+    run([cli, "init", str(proj), "--name", "bench"], env)
+    out = tmp / "papermill-out"
+    out.mkdir()
+    notebooks = sorted(stage.glob("*.ipynb"))
+    jobs = [{"input": str(nb), "output": str(out / nb.name), "cwd": str(out),
+             "parameters": {"sprint_length_weeks": 2, "project_name": "bench"}} for nb in notebooks]
+
+    def cli_loop() -> float:
+        start = time.perf_counter()
+        for nb in notebooks:
+            run([str(BIN / "papermill"), str(nb), str(out / nb.name), "-p", "sprint_length_weeks", "2",
+                 "-p", "project_name", "bench", "--no-progress-bar"], env)
+        return time.perf_counter() - start
+
+    methods = {
+        "papermill API loop (one process)": lambda: api_loop(jobs, tmp, env),
+        "runner --jobs 2": lambda: timed([cli, "-C", str(proj), "run", "foundations", "--jobs", "2"], env),
+        "runner --jobs 1": lambda: timed([cli, "-C", str(proj), "run", "foundations", "--jobs", "1"], env),
+        "runner --jobs 2 --cold-kernels": lambda: timed([cli, "-C", str(proj), "run", "foundations", "--jobs", "2",
+                                                         "--cold-kernels"], env),
+    }
+    if old is not None:
+        old_env = {**env, "PYTHONPATH": str(old)}
+        methods[f"previous runner --jobs 2 ({args.baseline_ref})"] = lambda: timed(
+            [sys.executable, "-m", "mlops_accelerator.cli", "-C", str(proj), "run", "foundations", "--jobs", "2"],
+            old_env)
+    if not args.skip_cli_loop:
+        methods["papermill command per notebook"] = cli_loop
+    return measure(methods, args.repeat), f"{args.notebooks} trivial notebooks"
+
+
+def stages_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple[dict[str, list[float]], str]:
+    # The current templates for every method, so all of them run the same notebooks.
+    env = {**os.environ, "MLOPS_ACCELERATOR_TEMPLATES": str(REPO / "notebooks"), "NO_COLOR": "1"}
+    cli = str(BIN / "mlops-accelerator")
+    counter = iter(range(10_000))
+
+    def fresh() -> Path:
+        proj = tmp / f"sample-{next(counter)}"
+        run([cli, "init", str(proj), "--sample"], env)
+        return proj
+
+    def api() -> float:
+        proj = fresh()
+        run([cli, "-C", str(proj), "generate", "1", "2", "3"], env)
+        jobs = []
+        for nb in sorted((proj / "notebooks").glob("0[123]-*/*.ipynb")):
+            (nb.parent / "outputs").mkdir(exist_ok=True)
+            jobs.append({"input": str(nb), "output": str(nb.parent / "outputs" / nb.name),
+                         "cwd": str(nb.parent / "outputs"), "parameters": {}})
+        return api_loop(jobs, tmp, env)
+
+    methods = {
+        "papermill API loop (one process)": api,
+        "runner --jobs 2": lambda: timed([cli, "-C", str(fresh()), "run", "--all", "--jobs", "2"], env),
+        "runner --jobs 2 --cold-kernels": lambda: timed([cli, "-C", str(fresh()), "run", "--all", "--jobs", "2",
+                                                         "--cold-kernels"], env),
+    }
+    if old is not None:
+        old_env = {**env, "PYTHONPATH": str(old)}
+        methods[f"previous runner --jobs 2 ({args.baseline_ref})"] = lambda: timed(
+            [sys.executable, "-m", "mlops_accelerator.cli", "-C", str(fresh()), "run", "--all", "--jobs", "2"], old_env)
+    return measure(methods, args.repeat), "the sample's stage 1-3 notebooks (10)"
+
+
+def measure(methods: dict, repeat: int) -> dict[str, list[float]]:
+    names = list(methods)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeat):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # alternate the order
+            times[name].append(methods[name]())
+            print(f"  {name}: {times[name][-1]:.2f} s", file=sys.stderr, flush=True)
+    return times
+
+
+def table(times: dict[str, list[float]], title: str, baselines: list[str]) -> str:
+    cols = " | ".join(f"vs {b}" for b in baselines)
+    lines = [f"{title}, {os.cpu_count()} cores, {len(next(iter(times.values())))} runs each, alternated",
+             "", f"| method | median s | min s | max s | {cols} |", "|---|---|---|---|" + "---|" * len(baselines)]
+    for name, values in times.items():
+        med = statistics.median(values)
+        ratios = " | ".join(f"{statistics.median(times[b]) / med:.2f}x" for b in baselines)
+        lines.append(f"| {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} | {ratios} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--notebooks", type=int, default=10)
-    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--suite", choices=["trivial", "stages", "both"], default="both")
+    ap.add_argument("--baseline-ref", default=BASELINE_REF,
+                    help="commit of the previous runner to compare with ('' to skip)")
+    ap.add_argument("--skip-cli-loop", action="store_true", help="leave out the papermill-command baseline")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        stage = make_templates(root, args.notebooks)
-        env = {**os.environ, "MLOPS_ACCELERATOR_TEMPLATES": str(root / "templates"), "NO_COLOR": "1"}
-        cli = str(BIN / "mlops-accelerator")
-        subprocess.run([cli, "init", str(root / "proj"), "--name", "bench"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
-        out = root / "papermill-out"
-        out.mkdir()
-        times: dict[str, list[float]] = {"papermill loop": [], "runner --jobs 1": [], "runner --jobs 2": []}
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            for nb in sorted(stage.glob("*.ipynb")):
-                subprocess.run([str(BIN / "papermill"), str(nb), str(out / nb.name), "-p", "sprint_length_weeks", "2",
-                                "-p", "project_name", "bench", "--no-progress-bar"],
-                               check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            times["papermill loop"].append(time.perf_counter() - start)
-            for jobs in (1, 2):
-                times[f"runner --jobs {jobs}"].append(
-                    timed([cli, "-C", str(root / "proj"), "run", "foundations", "--jobs", str(jobs)], env))
-        base = statistics.median(times["papermill loop"])
-        print(f"{args.notebooks} trivial notebooks, {os.cpu_count()} cores, median of {args.repeat}")
-        print(f"{'method':<18}{'seconds':>9}{'per notebook':>14}{'speed-up':>10}")
-        for name, values in times.items():
-            t = statistics.median(values)
-            print(f"{name:<18}{t:>9.2f}{t / args.notebooks:>14.2f}{base / t:>9.2f}x")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        old = previous_checkout(args.baseline_ref, tmp / "previous") if args.baseline_ref else None
+        api = "papermill API loop (one process)"
+        prev = [f"previous runner --jobs 2 ({args.baseline_ref})"] if old else []
+        if args.suite in ("trivial", "both"):
+            times, title = trivial_suite(args, tmp / "trivial", old)
+            print(table(times, title, [api] + prev) + "\n")
+        if args.suite in ("stages", "both"):
+            times, title = stages_suite(args, tmp / "stages", old)
+            print(table(times, title, [api] + prev) + "\n")
 
 
 if __name__ == "__main__":

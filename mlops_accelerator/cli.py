@@ -418,9 +418,11 @@ def generate(ctx: click.Context, stages: tuple[str, ...], params: tuple[str, ...
 @click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True,
               help="Seconds one notebook may run before it is stopped.")
 @click.option("--run-id", hidden=True, help="Use this run id (the wizards and the server pick one).")
+@click.option("--cold-kernels", is_flag=True, hidden=True,
+              help="Start each kernel only when its notebook starts (the runner before warm kernels; benchmarks).")
 @click.pass_context
 def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, target: str,
-        params: tuple[str, ...], timeout: float, run_id: str | None) -> None:
+        params: tuple[str, ...], timeout: float, run_id: str | None, cold_kernels: bool) -> None:
     """Execute the notebooks of STAGES (or --all) with papermill into a new run folder."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -438,11 +440,15 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         def on_result(res, done, total):
             bar.update(task, completed=done, total=total)
             mark = {"succeeded": "[green]ok[/]", "failed": "[red]FAILED[/]",
-                    "skipped": "[yellow]skipped[/]"}[res.status]
+                    "skipped": "[yellow]skipped[/]", "interrupted": "[red]INTERRUPTED[/]"}[res.status]
             out.print(f"{mark:>8} {res.key} ({res.duration_s:.1f} s)")
 
         result = run_stages(project, slugs, jobs=jobs, target=target, overrides=_overrides(params),
-                            timeout=timeout, run_id=run_id, on_result=on_result)
+                            timeout=timeout, run_id=run_id, on_result=on_result, warm_kernels=not cold_kernels)
+    if result.status == "cancelled":  # Ctrl-C: the runner stopped every kernel and recorded the run
+        out.print(f"\nRun {result.run_id} cancelled: {len(result.notebooks)} notebook(s) finished or "
+                  f"interrupted, the rest not started. Outputs so far: {result.run_dir}/")
+        ctx.exit(130)
     failed = [r for r in result.notebooks if r.status != "succeeded"]
     out.print(f"\nRun {result.run_id}: {len(result.notebooks) - len(failed)} of "
               f"{len(result.notebooks)} notebooks succeeded. Outputs: {result.run_dir}/")

@@ -8,22 +8,27 @@ independent notebooks go on, and every start/finish is a ledger event.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import queue
 import secrets
+import signal
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import stage_folder, stage_slugs
 from .errors import InvalidSettings, UsageError
 from .templates import RUNNER_PARAMETERS, Template, parameter_values, stage_templates
 from .workspace import Project
+
+if TYPE_CHECKING:
+    from .kernels import KernelPool
 
 DEFAULT_TIMEOUT = 900  # seconds per notebook
 
@@ -88,6 +93,7 @@ def generate(project: Project, stages: list[str], *, overrides: dict[str, Any] |
     from .targets import check_target
 
     check_target(target)
+    _skip_unused_imports()
     order = _stage_order(stages)
     effective = effective_with_overrides(project, order, overrides)
     written = []
@@ -127,55 +133,105 @@ def _edited_since_generated(project: Project, path: Path) -> bool:
     return last is not None and last != _digest(path)
 
 
-# -- execution in worker processes ---------------------------------------------
+# -- execution: one thread per --jobs slot, one fresh kernel per notebook --------------
+#
+# The notebooks run in kernels (separate processes); this process only relays their messages,
+# so threads are enough to drive --jobs kernels at once and papermill is imported once.
+# papermill's `cwd` is a process-wide chdir and is not used: the pool moves each kernel to
+# its notebook's folder instead (KernelPool.prepare).
 
-def _worker_init(log_path: str) -> None:
-    """Send this worker's stderr (kernel start-up chatter, papermill warnings) to the run's log."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
+INTERRUPTED = {"cell_index": None, "ename": "Interrupted",
+               "evalue": "the run was cancelled (Ctrl-C) while this notebook ran; its kernel was stopped"}
 
 
-def _execute(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one notebook (in a worker process). Never raises: failures become results."""
+def _execute(job: dict[str, Any], kernels: KernelPool, cancel: threading.Event) -> dict[str, Any]:
+    """Run one notebook on a kernel of the pool. Never raises: failures become results."""
     import papermill as pm
-    import psutil
 
     start = time.monotonic()
     out_dir = Path(job["output_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     timed_out = threading.Event()
+    used: list[Any] = []  # the kernels this notebook was given (the last one runs it)
 
     def on_deadline() -> None:
-        # The notebook overran its budget: kill its kernel (this worker's only children);
-        # papermill then reports a dead kernel and keeps the output so far.
+        # The notebook overran its budget: kill its kernel; papermill then reports a dead
+        # kernel and keeps the output so far.
         timed_out.set()
-        for child in psutil.Process().children(recursive=True):
-            child.kill()
+        if used:
+            kernels.kill(used[-1])
 
     timer = threading.Timer(job["timeout"], on_deadline)
+    timer.daemon = True
     timer.start()
     error = None
     try:
+        km = _ready_kernel(kernels, out_dir, job["timeout"], used)
         pm.execute_notebook(job["template"], job["output"], parameters=job["parameters"],
-                            kernel_name="python3", progress_bar=False, cwd=str(out_dir),
+                            kernel_name="python3", progress_bar=False, km=km,
                             request_save_on_cell_execute=True, execution_timeout=int(job["timeout"]) + 1)
     except pm.PapermillExecutionError as exc:
         error = {"cell_index": exc.cell_index, "exec_count": exc.exec_count,
                  "ename": exc.ename, "evalue": exc.evalue}
-    except Exception as exc:  # dead kernel, cell timeout, unreadable template
+    except Exception as exc:  # dead kernel, cell timeout, unreadable template, no kernel
         error = {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
     finally:
         timer.cancel()
-    if timed_out.is_set() or (error and error["ename"] == "CellTimeoutError"):
+        for km in used:
+            kernels.release(km)
+    if cancel.is_set() and error and not Path(job["output"]).exists():  # never got going
+        return {"key": job["key"], "status": "not_started", "duration_s": 0.0, "error": None}
+    if cancel.is_set() and error:
+        error = dict(INTERRUPTED)
+    elif timed_out.is_set() or (error and error["ename"] == "CellTimeoutError"):
         error = {"cell_index": None, "ename": "Timeout",
                  "evalue": f"the notebook did not finish within {job['timeout']:g} s and was stopped"}
     elif error and error["ename"] == "DeadKernelError":
         error["evalue"] = "the kernel died (it ran out of memory, crashed, or the code exited the process)"
     if error and error["cell_index"] is None:
         error["cell_index"] = _running_cell(Path(job["output"]))
-    return {"key": job["key"], "status": "failed" if error else "succeeded",
-            "duration_s": round(time.monotonic() - start, 2), "error": error}
+        _mark_stopped(Path(job["output"]), error)
+    status = "succeeded" if not error else "interrupted" if error["ename"] == "Interrupted" else "failed"
+    return {"key": job["key"], "status": status, "duration_s": round(time.monotonic() - start, 2), "error": error}
+
+
+def _ready_kernel(kernels: KernelPool, cwd: Path, timeout: float, used: list[Any]) -> Any:
+    """A booted kernel moved to the notebook's folder.
+
+    A kernel that dies while booting (before any of the notebook's code ran: a loaded machine,
+    a resource limit) is not the notebook's failure: it gets one fresh kernel more.
+    """
+    used.append(kernels.take())
+    try:
+        kernels.prepare(used[-1], cwd, timeout=timeout)
+    except Exception:  # noqa: BLE001 - the second kernel's failure is reported
+        used.append(kernels.take())
+        kernels.prepare(used[-1], cwd, timeout=timeout)
+    return used[-1]
+
+
+def _mark_stopped(output: Path, error: dict[str, Any]) -> None:
+    """Write why a notebook stopped into its saved output, in the cell that was running.
+
+    papermill marks a cell that raised; a notebook whose kernel was killed (timeout, Ctrl-C,
+    crash) would otherwise look like it simply ended there.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except (OSError, ValueError):
+        return
+    index = error.get("cell_index")
+    message = f"{error['ename']}: {error['evalue']}"
+    if index is not None and index < len(nb.cells) and nb.cells[index].cell_type == "code":
+        nb.cells[index].outputs.append(nbformat.v4.new_output(
+            "error", ename=error["ename"], evalue=error["evalue"], traceback=[message]))
+    else:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**The run stopped here.** {message}"))
+    tmp = output.with_name(output.name + ".tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, output)
 
 
 def _running_cell(output: Path) -> int | None:
@@ -190,14 +246,132 @@ def _running_cell(output: Path) -> int | None:
     return started[-1] if started else None
 
 
+def _expected_seconds(project: Project, templates: list[Template]) -> dict[str, float]:
+    """Each notebook's likely run time: its last successful duration here, else its template's hint."""
+    last: dict[str, float] = {}
+    for event in project.events("notebook_finished"):
+        duration = event.get("duration_s")
+        if event.get("status") == "succeeded" and isinstance(duration, (int, float)):
+            last[str(event.get("key"))] = float(duration)
+    return {t.key: last.get(t.key, t.expected_seconds or 1.0) for t in templates}
+
+
+# Imported by papermill only because they are installed, never used by the runner (it reads and
+# writes local files and checks no 'iri' formats): about 1.2 s of CPU of the 1.45 s papermill's
+# import costs here. rfc3987_syntax builds a grammar at import for jsonschema's 'iri' check (via
+# nbformat); papermill.abs/adl/s3 are its Azure Blob, Data Lake and S3 back ends (azure-storage-blob
+# and azure-identity are installed for azure-ai-ml). Blocked in the runner's process only, and only
+# before anything imported them; kernels are left alone: a notebook gets a standard interpreter.
+UNUSED_IN_RUNNER = ("rfc3987_syntax", "papermill.abs", "papermill.adl", "papermill.s3")
+
+
+def _skip_unused_imports() -> None:
+    import sys
+
+    if "jsonschema" not in sys.modules and "papermill" not in sys.modules:
+        for name in UNUSED_IN_RUNNER:
+            sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # import -> ImportError
+
+
+@contextlib.contextmanager
+def _library_log_to(path: Path) -> Iterator[None]:
+    """papermill's and nbclient's warnings go to the run's kernels.log, not over the progress lines."""
+    import logging
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    loggers = [logging.getLogger(name) for name in ("papermill", "nbclient", "traitlets")]
+    saved = [(lg.handlers[:], lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.handlers, lg.propagate = [handler], False
+    try:
+        yield
+    finally:
+        for lg, (handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+        handler.close()
+
+
+def _slot(todo: queue.Queue, done: queue.Queue, kernels: KernelPool, cancel: threading.Event) -> None:
+    """One --jobs slot: run notebooks from the queue until told to stop (None)."""
+    while (job := todo.get()) is not None:
+        try:
+            done.put(_execute(job, kernels, cancel))
+        except BaseException as exc:  # a bug here must not leave the run waiting for ever
+            done.put({"key": job["key"], "status": "failed", "duration_s": 0.0,
+                      "error": {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}})
+
+
+def _notebook_result(job: dict[str, Any], out: dict[str, Any], rel: Callable[[Any], str]) -> NotebookResult:
+    output = Path(job["output"])
+    return NotebookResult(job["key"], job["stage"], job["notebook"], out["status"], out["duration_s"],
+                          rel(output) if output.exists() else None, out["error"])
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(cancel: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set the cancel flag instead of raising wherever the main thread happens to be
+    (a KeyboardInterrupt in the middle of a ledger write would leave the run 'running' for ever)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: Any) -> None:
+        cancel.set()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+CANCEL_WAIT_S = 3.0  # after Ctrl-C, how long the running notebooks get to report (their kernels are dead)
+
+
+def _stop_for_cancel(todo: queue.Queue, done: queue.Queue, in_flight: set[str], kernels: KernelPool,
+                     job_by_key: dict[str, dict[str, Any]],
+                     finish: Callable[[NotebookResult], None], rel: Callable[[Any], str]) -> None:
+    """Kill every kernel, drop the queued notebooks, record what the running ones became."""
+    kernels.cancel()
+    while True:  # queued, never started
+        try:
+            job = todo.get_nowait()
+        except queue.Empty:
+            break
+        if job is not None:
+            in_flight.discard(job["key"])
+    deadline = time.monotonic() + CANCEL_WAIT_S
+    while in_flight and time.monotonic() < deadline:
+        try:
+            out = done.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        in_flight.discard(out["key"])
+        if out["status"] != "not_started":
+            finish(_notebook_result(job_by_key[out["key"]], out, rel))
+    for key in sorted(in_flight):  # still stopping at the deadline: interrupted all the same
+        finish(_notebook_result(job_by_key[key], {"status": "interrupted", "duration_s": 0.0,
+                                                  "error": dict(INTERRUPTED)}, rel))
+    in_flight.clear()
+
+
 def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: str = "local",
                overrides: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
                run_id: str | None = None, templates_root: Path | None = None,
-               on_result: Callable[[NotebookResult, int, int], None] | None = None) -> RunResult:
-    """Run the stages' notebooks; returns when all finished. Invalid settings raise before any kernel."""
-    from multiprocessing import get_context
+               on_result: Callable[[NotebookResult, int, int], None] | None = None,
+               warm_kernels: bool = True) -> RunResult:
+    """Run the stages' notebooks; returns when all finished or the run was cancelled.
 
+    Invalid settings raise before any kernel. Ctrl-C (SIGINT) or SIGTERM cancels the run: every
+    kernel is killed, the notebooks that were running are marked interrupted, and the ledger
+    records the run as cancelled (status "cancelled" in the result).
+    """
     from .evidence import merge_stage_evidence
+    from .kernels import KernelPool
     from .secret_scan import fail_stages_with_leaks
     from .targets import check_target
 
@@ -242,50 +416,87 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         if on_result:
             on_result(res, len(results), total)
 
-    pending = list(job_by_key.values())
-    running: dict[Future, str] = {}
-    kernel_log = run_dir / "kernels.log"
-    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("spawn"),
-                             initializer=_worker_init, initargs=(str(kernel_log),)) as pool:
-        while pending or running:
-            for job in list(pending):
-                deps = [k for k, j in job_by_key.items() if j["stage"] in job["depends_on"]]
-                if any(results.get(k) and results[k].status != "succeeded" for k in deps):
-                    pending.remove(job)
-                    failed_stages = sorted({job_by_key[k]["stage"] for k in deps
-                                            if k in results and results[k].status != "succeeded"})
-                    finish(NotebookResult(job["key"], job["stage"], job["notebook"], "skipped",
-                                          error={"cell_index": None, "ename": "Skipped",
-                                                 "evalue": f"depends on stage(s) that failed: "
-                                                           f"{', '.join(failed_stages)}"}))
-                elif all(k in results for k in deps):
-                    pending.remove(job)
-                    running[pool.submit(_execute, job)] = job["key"]
-            if not running:
-                continue
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                key = running.pop(fut)
-                job = job_by_key[key]
-                try:
-                    out = fut.result()
-                except Exception as exc:  # the worker process itself died
-                    out = {"status": "failed", "duration_s": 0.0,
-                           "error": {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)}}
-                output = Path(job["output"])
-                finish(NotebookResult(key, job["stage"], job["notebook"], out["status"], out["duration_s"],
-                                      rel(output) if output.exists() else None, out["error"]))
+    # Longest first: a long notebook started last would leave the other slots idle at the end.
+    expected = _expected_seconds(project, templates)
+    pending = sorted(job_by_key.values(), key=lambda j: -expected[j["key"]])
+    todo: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    done: queue.Queue[dict[str, Any]] = queue.Queue()
+    in_flight: set[str] = set()
+    cancel = threading.Event()
+    slots = min(jobs, total)
+    _skip_unused_imports()
+    with open(run_dir / "kernels.log", "ab") as kernel_log, _cancel_on_signals(cancel), \
+            _library_log_to(run_dir / "kernels.log"):
+        # Two spares per slot: a kernel takes longer to boot (about 1 s, most of it waiting) than a
+        # short notebook takes to run, so one spare per slot is used up before the next is ready.
+        kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels,
+                             fork=warm_kernels)
+        import papermill  # noqa: F401  (once, here, while the first kernels boot; not in every slot)
+        workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel), daemon=True,
+                                    name=f"runner-slot-{i}") for i in range(slots)]
+        for worker in workers:
+            worker.start()
+        try:
+            while (pending or in_flight) and not cancel.is_set():
+                for job in list(pending):
+                    deps = [k for k, j in job_by_key.items() if j["stage"] in job["depends_on"]]
+                    if any(results.get(k) and results[k].status != "succeeded" for k in deps):
+                        pending.remove(job)
+                        kernels.not_needed()
+                        failed_stages = sorted({job_by_key[k]["stage"] for k in deps
+                                                if k in results and results[k].status != "succeeded"})
+                        finish(NotebookResult(job["key"], job["stage"], job["notebook"], "skipped",
+                                              error={"cell_index": None, "ename": "Skipped",
+                                                     "evalue": f"depends on stage(s) that failed: "
+                                                               f"{', '.join(failed_stages)}"}))
+                    elif all(k in results for k in deps):
+                        pending.remove(job)
+                        in_flight.add(job["key"])
+                        todo.put(job)
+                if not in_flight:
+                    continue
+                try:  # short waits so a Ctrl-C (a flag set by the signal handler) is seen at once
+                    out = done.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                in_flight.discard(out["key"])
+                if out["status"] != "not_started":
+                    finish(_notebook_result(job_by_key[out["key"]], out, rel))
+            cancelled = cancel.is_set() and len(results) < total  # stopped before every notebook finished
+            if cancelled:
+                _stop_for_cancel(todo, done, in_flight, kernels, job_by_key, finish, rel)
+        finally:
+            for _ in workers:
+                todo.put(None)
+            if cancel.is_set():
+                kernels.cancel()
+            kernels.close()
 
     stages_out: dict[str, dict[str, Any]] = {}
     for slug in order:
-        mine = [r for r in results.values() if r.stage == slug]
-        ok = all(r.status == "succeeded" for r in mine)
+        keys = [k for k, j in job_by_key.items() if j["stage"] == slug]
+        mine = [results[k] for k in keys if k in results]
+        if len(mine) == len(keys) and all(r.status == "succeeded" for r in mine):
+            state = "succeeded"
+        elif cancelled and (len(mine) < len(keys) or any(r.status == "interrupted" for r in mine)):
+            state = "cancelled"
+        else:
+            state = "failed"
         stage_dir = run_dir / stage_folder(slug)
-        stages_out[slug] = {"status": "succeeded" if ok else "failed",
-                            "notebooks": [r.key for r in mine],
-                            "evidence": merge_stage_evidence(stage_dir, project.root, slug) if ok else {}}
+        stages_out[slug] = {"status": state, "notebooks": [r.key for r in mine],
+                            "evidence": (merge_stage_evidence(stage_dir, project.root, slug)
+                                         if state == "succeeded" else {})}
     fail_stages_with_leaks(run_dir, project.root, stages_out)  # a secret in any output fails its stage
-    status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
-    project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out)
-    ordered = [results[k] for k in job_by_key]
+    if cancelled:
+        status = "cancelled"
+        account = {"finished": [k for k in job_by_key if k in results and results[k].status != "interrupted"],
+                   "interrupted": [k for k in job_by_key if k in results and results[k].status == "interrupted"],
+                   "not_started": [k for k in job_by_key if k not in results]}
+    else:
+        status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
+        account = {}
+    with _cancel_on_signals(threading.Event()):  # a second Ctrl-C must not cut the run's last record
+        project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out,
+                       **account)
+    ordered = [results[k] for k in job_by_key if k in results]
     return RunResult(run_id, rel(run_dir), status, ordered, stages_out)

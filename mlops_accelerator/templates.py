@@ -44,6 +44,9 @@ class Template:
     title: str
     parameters: tuple[Parameter, ...]
     depends_on: tuple[str, ...] = field(default=())  # stage slugs whose notebooks must finish first
+    # Rough run time on a first run (metadata "expected_seconds"); the runner starts long notebooks
+    # first. Later runs use the durations the ledger recorded instead.
+    expected_seconds: float | None = None
 
     @property
     def key(self) -> str:
@@ -71,7 +74,12 @@ def load_template(path: Path, stage: str, number: int) -> Template:
     return Template(stage=stage, number=number, name=path.stem, path=path,
                     title=meta.get("title") or path.stem,
                     parameters=read_parameters(nb, path),
-                    depends_on=tuple(meta.get("depends_on", ())))
+                    depends_on=tuple(meta.get("depends_on", ())),
+                    expected_seconds=_seconds(meta.get("expected_seconds")))
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
 
 
 def stage_templates(stage: str, root: Path | None = None) -> list[Template]:
