@@ -36,7 +36,9 @@ def _latest_stage_dir(project: Any, slug: str, number: int) -> Path:
     if run_dir is None:
         raise ExportError(f"stage {number} ({slug}) has no successful run yet: run "
                           f"'mlops-accelerator run {slug}' first")
-    return project.root / run_dir / f"{number:02d}-{slug}"
+    from ..catalogue import stage_folder
+
+    return project.root / run_dir / stage_folder(slug)
 
 
 def repository_layout(project: Any) -> dict[str, Path]:
