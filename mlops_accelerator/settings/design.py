@@ -58,7 +58,8 @@ ARM_LOCATION_MAP: dict[str, str] = {
     "westindia": "westindia", "westus": "westus", "westus2": "westus2",
 }
 ARM_REGIONS: tuple[str, ...] = tuple(ARM_LOCATION_MAP)
-Region = Literal[ARM_REGIONS]  # type: ignore[valid-type]
+Region = Annotated[Literal[ARM_REGIONS],  # type: ignore[valid-type]
+                   Field(json_schema_extra={"x-ui-verbatim": True})]  # wizards show Azure's own names
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 

@@ -146,3 +146,36 @@ class MaturityRadar:
                 f"{''.join(rows)}</table>")
         if self.details.value != text:
             self.details.value = text
+
+
+def radar_html(values: dict[str, Any]) -> str:
+    """Stage 1's radar and its table as HTML (shown under the maturity task of the form widget)."""
+    from ..settings import schema_for
+
+    module = __import__(schema_for("foundations").__module__, fromlist=["x"])
+    dimensions: dict[str, str] = getattr(module, "DIMENSIONS", {})
+    levels: dict[int, str] = getattr(module, "MATURITY_LEVELS", {})
+    criteria: dict[str, dict[int, str]] = getattr(module, "MATURITY_CRITERIA", {})
+    axes, current, target = maturity_series(values, dimensions)
+    svg = radar_svg(axes, [("Target", target, TARGET), ("Current", current, CURRENT)], ring_labels=levels)
+    rows = []
+    for (key, label), c, t in zip(dimensions.items(), current, target, strict=True):
+        if c is None:
+            rows.append(f"<tr><th scope='row'>{html.escape(label)}</th><td colspan=2>not rated yet</td></tr>")
+            continue
+        now = criteria.get(key, {}).get(int(c), "")
+        rows.append(f"<tr><th scope='row'>{html.escape(label)}</th><td>{int(c)} · {html.escape(now)}</td>"
+                    f"<td>{'' if t is None else int(t)}</td></tr>")
+    rated = [c for c in current if c is not None]
+    head = ""
+    if rated and len(rated) == len(current):
+        lowest = int(min(rated))
+        head = (f"<p class='mlops-radar-overall'>Overall level: <b>{lowest} · {html.escape(levels.get(lowest, ''))}"
+                "</b> (the lowest dimension)</p>")
+    elif len(rated) < len(current):
+        head = "<p>Rate all four dimensions (add rows above) to see the overall level.</p>"
+    return (f"<div class='mlops-radar-panel'><h4>Maturity radar</h4><p class='mlops-small'>Current level (solid) "
+            f"against target (dashed) for each dimension; it redraws as you choose levels.</p>{head}"
+            f"<div class='mlops-radar-row'><div class='mlops-radar'>{svg}</div><table class='mlops-table'><thead><tr>"
+            f"<th scope='col'>Dimension</th><th scope='col'>Now</th><th scope='col'>Target</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></div>")
