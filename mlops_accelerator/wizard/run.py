@@ -189,8 +189,8 @@ class RunPanel:
             cell = e.get("cell_index")
             where = f"at cell {cell}" if cell is not None else "before its first cell"
             source = self._cell_source(nb.get("output"), cell)
-            code = f"<pre class='mlops-small' style='background:#fff;padding:6px;border-radius:4px;" \
-                   f"white-space:pre-wrap'>{html.escape(source)}</pre>" if source else ""
+            code = ("<pre class='mlops-small' style='background:var(--jp-layout-color2);padding:6px;"
+                    f"border-radius:4px;white-space:pre-wrap'>{html.escape(source)}</pre>") if source else ""
             parts.append(f"<b>{html.escape(str(nb.get('notebook')))}</b> stopped {where}: "
                          f"<b>{html.escape(str(e.get('ename') or 'error'))}</b>: "
                          f"{html.escape(str(e.get('evalue') or ''))}{code}")
@@ -280,8 +280,9 @@ class RunPanel:
             return
         if rel.endswith(".html"):
             self.preview.value = (f'<iframe srcdoc="{html.escape(text, quote=True)}" style="width:100%;'
-                                  'height:480px;border:1px solid #e0e0e0;border-radius:6px"></iframe>')
+                                  'height:480px;border:1px solid var(--jp-border-color2);border-radius:6px"></iframe>')
         else:
-            self.preview.value = (f"<pre style='max-height:420px;overflow:auto;background:#fafafa;padding:8px;"
-                                  f"border:1px solid #eee;border-radius:6px;white-space:pre-wrap'>"
+            self.preview.value = (f"<pre style='max-height:420px;overflow:auto;background:var(--jp-layout-color2);"
+                                  "padding:8px;"
+                                  f"border:1px solid var(--jp-border-color2);border-radius:6px;white-space:pre-wrap'>"
                                   f"{html.escape(text)}</pre>")

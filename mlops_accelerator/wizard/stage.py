@@ -69,7 +69,9 @@ class StageWizard:
         self.app.on_msg(self._on_msg)
         self.below = W.VBox([])  # the Run / Deliverables panel of those steps
         self.below.add_class("mlops-below-panel")
-        self.widget = W.VBox([self.app, self.below])
+        from .style import stylesheet
+
+        self.widget = W.VBox([stylesheet(), self.app, self.below])  # the stylesheet styles the panels below
         self.widget.add_class("mlops-stage-app")
         self.widget.add_class(f"mlops-stage-{self.slug}")
         self._validate()
