@@ -49,6 +49,6 @@ class WizardWidget(anywidget.AnyWidget):
 
 def count_widget_models() -> int:
     """How many widget models (widgets, layouts, styles) this kernel holds open."""
-    from ipywidgets import Widget
+    from ipywidgets.widgets.widget import _instances  # ipywidgets 8's registry of open models
 
-    return sum(1 for w in Widget.widgets.values() if getattr(w, "comm", None) is not None)
+    return sum(1 for w in list(_instances.values()) if getattr(w, "comm", None) is not None)
