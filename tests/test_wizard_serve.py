@@ -61,3 +61,15 @@ def test_serve_prints_the_url_and_execs_voila(wproject, monkeypatch):  # noqa: F
     assert "http://127.0.0.1:8898/voila/render/home.ipynb" in result.output
     ((argv, env),) = calls
     assert "--port=8898" in argv and env["MLOPS_ACCELERATOR_PROJECT"] == str(wproject.root)
+
+
+def test_serve_culls_idle_kernels_of_closed_pages_only(wproject):  # noqa: F811
+    argv, _ = voila_command(wproject.root, 8899)
+    assert "--MappingKernelManager.cull_idle_timeout=600" in argv
+    assert "--MappingKernelManager.cull_interval=60" in argv
+    assert "--MappingKernelManager.cull_connected=False" in argv  # an open page keeps its kernel
+
+
+def test_template_lets_voila_shut_down_a_left_pages_kernel():
+    text = (template_root() / "voila" / "templates" / "mlops" / "index.html.j2").read_text()
+    assert "document.cookie = `_xsrf=" in text  # the shutdown beacon echoes this cookie (voila#1458)
