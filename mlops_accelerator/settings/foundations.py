@@ -181,11 +181,11 @@ class Settings(StageSettings):
                                     "newsletter_blogs", "community_calls"]] = setting(
         default_factory=list, title="CoE activities", task="S1.T3", help="What the CoE provides.")
     team_roster: list[TeamMember] = setting(
-        default_factory=list, title="Team roster", task="S1.T3",
+        default_factory=list, title="Team roster", task="S1.T3", ui={"item": "member"},
         help="Everyone on the project with their roles; every role a stage needs must have someone "
              "before that stage starts, and Stage 2 maps roles to Azure access.")
     skilling_plan: list[SkillGap] = setting(
-        default_factory=list, title="Skilling plan", task="S1.T3",
+        default_factory=list, title="Skilling plan", task="S1.T3", ui={"item": "plan entry"},
         help="For each role with a skill gap (or no one yet): what to learn, from where, by when.")
 
     # --- S1.T4 Delivery model ----------------------------------------------------------

@@ -57,7 +57,7 @@ CHOICE_LABELS: dict[str, str] = {
     "two_limited_vs_prod_data": "Two: limited vs production data", "single_shared": "Single shared",
     "per_solution_per_env": "Per solution, per environment",
     "StorageBlobDataContributor": "Storage Blob Data Contributor",
-    "StorageBlobDataReader": "Storage Blob Data Reader",
+    "StorageBlobDataReader": "Storage Blob Data Reader", "ai_standards": "AI standards",
 }
 
 

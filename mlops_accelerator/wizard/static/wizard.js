@@ -430,10 +430,10 @@ class Form {
         tr.append(td);
       });
       const n = rows().length;
-      const act = h("td", { class: "mlops-rowactions" },
+      const act = h("td", { class: "mlops-rowactions" }, h("div", { class: "mlops-rowbtns" },
         h("button", { type: "button", class: "mlops-btn mlops-icon", "aria-label": `Move ${noun} ${r + 1} up`, title: "Move up", disabled: r === 0, onclick: () => this.moveRow(path, r, -1) }, "↑"),
         h("button", { type: "button", class: "mlops-btn mlops-icon", "aria-label": `Move ${noun} ${r + 1} down`, title: "Move down", disabled: r === n - 1, onclick: () => this.moveRow(path, r, 1) }, "↓"),
-        h("button", { type: "button", class: "mlops-btn mlops-icon mlops-remove", "aria-label": `Remove ${noun} ${r + 1}`, title: "Remove", onclick: () => this.removeRow(path, r) }, "✕"));
+        h("button", { type: "button", class: "mlops-btn mlops-icon mlops-remove", "aria-label": `Remove ${noun} ${r + 1}`, title: "Remove", onclick: () => this.removeRow(path, r) }, "✕")));
       tr.append(act);
       body.append(tr);
     });
