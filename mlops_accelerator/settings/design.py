@@ -605,7 +605,9 @@ class Settings(StageSettings):
              "Contributor needs a written reason: a leaked identity can do what its role allows.")
     role_mappings: list[RoleMapping] = setting(
         default_factory=_default_role_mappings, title="Project roles to Azure roles", task="S2.T4",
-        scope="environment",
+        scope="environment", ui={"widget": "matrix", "item": "mapping",
+                                 "matrix": {"row": "role", "col": "env", "cell": "azure_role",
+                                            "col_source": "environments.name"}},
         help="Which Azure role each project role gets in each environment. Every role on the team needs "
              "one per environment it works in.")
     custom_roles: list[CustomRole] = setting(

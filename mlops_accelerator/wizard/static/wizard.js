@@ -277,14 +277,14 @@ class Form {
       case "text": {
         const long = isLong(node);
         const inp = long
-          ? h("textarea", { ...common, class: "mlops-input", rows: opts.compact ? 2 : 3, placeholder: placeholderOf(node) })
+          ? h("textarea", { ...common, class: "mlops-input", rows: opts.compact ? 1 : 3, placeholder: placeholderOf(node) })
           : h("input", { ...common, type: "text", class: "mlops-input", placeholder: placeholderOf(node), autocomplete: "off" });
         inp.value = v === null || v === undefined ? "" : String(v);
         inp.addEventListener("input", () => this.edit(path, node.nullable && inp.value.trim() === "" ? null : inp.value));
         return { el: inp };
       }
       case "lines": {
-        const ta = h("textarea", { ...common, class: "mlops-input", rows: opts.compact ? 2 : 3, placeholder: "one per line" });
+        const ta = h("textarea", { ...common, class: "mlops-input", rows: opts.compact ? 1 : 3, placeholder: "one per line" });
         ta.value = Array.isArray(v) ? v.join("\n") : "";
         ta.addEventListener("input", () => {
           const items = ta.value.split("\n").map((s) => s.trim()).filter((s) => s !== "");
@@ -471,6 +471,20 @@ class Form {
   // Hints: x-ui-matrix = {row: field, col: field, cell: field}; the column choices may come from
   // another setting's values (x-ui-matrix.col_source = "environments.name").
   matrix(node, path, opts) {
+    this.asTable = this.asTable || new Set();
+    const key = pathKey(path);
+    const toggle = h("button", { type: "button", class: "mlops-btn mlops-view-toggle", "aria-pressed": this.asTable.has(key) ? "true" : "false",
+      onclick: () => { if (this.asTable.has(key)) this.asTable.delete(key); else this.asTable.add(key); this.rerender(path); } },
+      this.asTable.has(key) ? "Show as a matrix" : "Show every column (table)");
+    if (this.asTable.has(key)) {
+      const t = this.table(node, path, opts);
+      return { el: h("div", {}, toggle, t.el), focus: t.focus };
+    }
+    const m = this.matrixGrid(node, path, opts);
+    return { el: h("div", {}, toggle, m.el), focus: m.focus };
+  }
+
+  matrixGrid(node, path, opts) {
     const spec = node["x-ui-matrix"] || {};
     const item = node.itemNode;
     const props = item.properties || {};
@@ -497,20 +511,34 @@ class Form {
       const tr = h("tr", {}, h("th", { scope: "row", text: rv.label }));
       for (const cv of colValues) {
         const idx = list().findIndex((x) => x && x[spec.row] === rv.value && x[spec.col] === cv.value);
-        const sel = h("select", { class: "mlops-input", "aria-label": `${opts.label}: ${rv.label} in ${cv.label}` });
-        sel.append(h("option", { value: "__none__", text: "—" }));
-        for (const c of cellChoices) sel.append(h("option", { value: JSON.stringify(c.value), text: c.label }));
-        sel.value = idx >= 0 ? JSON.stringify(list()[idx][spec.cell]) : "__none__";
-        sel.addEventListener("change", () => {
+        const label = `${opts.label}: ${rv.label} in ${cv.label}`;
+        const isChoice = cellNode.kind === "choice";
+        let sel;
+        if (isChoice) {
+          sel = h("select", { class: "mlops-input", "aria-label": label });
+          sel.append(h("option", { value: "__none__", text: "—" }));
+          for (const c of cellChoices) sel.append(h("option", { value: JSON.stringify(c.value), text: c.label }));
+          sel.value = idx >= 0 ? JSON.stringify(list()[idx][spec.cell]) : "__none__";
+        } else {
+          // a free-text cell: empty means "no entry for this row and column"
+          sel = h("input", { type: "text", class: "mlops-input", "aria-label": label, placeholder: "—" });
+          sel.value = idx >= 0 ? String(list()[idx][spec.cell] ?? "") : "";
+        }
+        const cellValue = () => (isChoice ? (sel.value === "__none__" ? null : JSON.parse(sel.value)) : (sel.value.trim() === "" ? null : sel.value));
+        sel.addEventListener(isChoice ? "change" : "input", () => {
           const l = clone(list());
           const i = l.findIndex((x) => x && x[spec.row] === rv.value && x[spec.col] === cv.value);
-          if (sel.value === "__none__") { if (i >= 0) l.splice(i, 1); }
-          else if (i >= 0) l[i][spec.cell] = JSON.parse(sel.value);
-          else l.push({ ...defaultsOf(this.resolve, item), [spec.row]: rv.value, [spec.col]: cv.value, [spec.cell]: JSON.parse(sel.value) });
+          const v = cellValue();
+          if (v === null) { if (i >= 0) l.splice(i, 1); }
+          else if (i >= 0) l[i][spec.cell] = v;
+          else l.push({ ...defaultsOf(this.resolve, item), [spec.row]: rv.value, [spec.col]: cv.value, [spec.cell]: v });
           this.edit(path, l);
         });
-        const td = h("td", {}, sel);
-        if (idx >= 0) this.register([...path, idx], { el: td, input: sel, err: null, label: `${rv.label} in ${cv.label}` });
+        const err = h("div", { class: "mlops-error-slot", "aria-live": "polite" });
+        const td = h("td", { class: "mlops-cell" }, sel, err);
+        if (idx >= 0) {
+          for (const f of Object.keys(props)) this.register([...path, idx, f], { el: td, input: sel, err, label });
+        }
         tr.append(td);
       }
       body.append(tr);
@@ -563,7 +591,7 @@ class Form {
     for (const e of errors) {
       const parts = e.field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
       let rec = null;
-      for (let n = parts.length; n > 0 && !rec; n--) rec = this.fields.get(pathKey(parts.slice(0, n)));
+      for (let n = parts.length; n > 0 && !(rec && rec.err); n--) rec = this.fields.get(pathKey(parts.slice(0, n)));
       if (!rec || !rec.err) { unplaced.push(e); continue; }
       rec.el.classList.add("mlops-invalid");
       if (rec.el.hidden) rec.el.hidden = false; // a hidden field with an error is shown, never lost

@@ -109,6 +109,23 @@ def test_record_lists_are_tables_and_off_features_hide_their_fields(page, voila_
     shot(page, "01-foundations-roster-table")
 
 
+def test_rbac_mapping_is_a_role_by_environment_matrix(page, voila_url):
+    open_page(page, voila_url, "02-design.ipynb")
+    next_step(page, "settings")
+    page.locator(".mlops-tasklink", has_text="S2.T4").click()
+    matrix = page.locator(".mlops-f-role_mappings .mlops-matrix")
+    expect(matrix).to_be_visible()
+    assert matrix.locator("thead th").all_inner_texts() == ["Project role", "dev", "test", "prod"]
+    cell = page.get_by_label("Project roles to Azure roles: Data Engineer in prod")
+    expect(cell).to_have_value("Reader")
+    cell.fill("Nonexistent Role")  # not a built-in or custom role: the rule shows in that cell
+    expect(matrix.locator(".mlops-error")).to_contain_text("rule: role_defined")
+    cell.fill("Reader")
+    expect(matrix.locator(".mlops-error")).to_have_count(0)
+    page.locator(".mlops-f-role_mappings .mlops-view-toggle").click()  # every column, as a table
+    expect(page.locator(".mlops-f-role_mappings table.mlops-edit-table")).to_be_visible()
+
+
 def test_maturity_radar_follows_the_levels(page, voila_url):
     open_page(page, voila_url, "01-foundations.ipynb")
     next_step(page, "settings")
