@@ -123,16 +123,22 @@ CSS = f"""
   padding: 6px 8px; }}
 .mlops-table td {{ border-bottom: 1px solid {LINE}; padding: 6px 8px; vertical-align: top; }}
 .mlops-table code, .mlops-app code {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px;
-  background: {BG2}; border-radius: 3px; padding: 0 4px; word-break: break-all; }}
-.mlops-old {{ color: {RED}; text-decoration: line-through; }}
-.mlops-new {{ color: {GREEN}; font-weight: 600; }}
-.mlops-state {{ display: inline-block; border-radius: 10px; padding: 1px 9px; font-size: 12px;
-  font-weight: 600; white-space: nowrap; }}
-.mlops-state.done, .mlops-state.succeeded {{ background: {BG}; color: {GREEN}; }}
-.mlops-state.failed {{ background: {BG}; color: {RED}; }}
-.mlops-state.awaiting_signoff, .mlops-state.running {{ background: {BG}; color: {ORANGE}; }}
-.mlops-state.todo, .mlops-state.queued, .mlops-state.pending {{ background: {BG2}; color: {FG}; }}
-.mlops-state.not_applicable, .mlops-state.skipped {{ background: {BG}; color: {GREY}; }}
+  background: {BG2}; color: {FG}; border-radius: 3px; padding: 0 4px; word-break: break-all; }}
+.mlops-old {{ color: {FG}; text-decoration: line-through; }}
+.mlops-new {{ color: {FG}; font-weight: 600; }}
+/* states: the text in the theme's text colour (legible), the state's colour on the border and dot */
+.mlops-state {{ display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; color: {FG};
+  background: {BG}; border: 1px solid {LINE}; font-weight: 600; white-space: nowrap; }}
+.mlops-state::before {{ content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%;
+  margin-right: 5px; background: {GREY}; vertical-align: 0; }}
+.mlops-state.done, .mlops-state.succeeded {{ border-color: {GREEN}; }}
+.mlops-state.done::before, .mlops-state.succeeded::before {{ background: {GREEN}; }}
+.mlops-state.failed {{ border-color: {RED}; }}
+.mlops-state.failed::before {{ background: {RED}; }}
+.mlops-state.awaiting_signoff, .mlops-state.running {{ border-color: {ORANGE}; }}
+.mlops-state.awaiting_signoff::before, .mlops-state.running::before {{ background: {ORANGE}; }}
+.mlops-state.todo, .mlops-state.queued, .mlops-state.pending {{ background: {BG2}; }}
+.mlops-state.not_applicable, .mlops-state.skipped {{ color: {GREY}; }}
 .mlops-logpre {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; line-height: 1.45;
   background: {BG2} !important; color: {FG} !important; border-radius: 6px; padding: 10px 12px !important;
   margin: 4px 0 !important; max-height: 280px; overflow: auto; white-space: pre-wrap; }}
