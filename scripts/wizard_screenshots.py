@@ -3,8 +3,8 @@
     .venv/bin/python scripts/wizard_screenshots.py [--out docs/images] [--width 1280]
 
 Serves the wizards for a fresh sample project (`mlops-accelerator init --sample`) on 127.0.0.1, opens each
-stage in headless Chromium with ?theme=light / ?theme=dark, goes to Settings, shows all tasks and writes
-settings-<NN>-<slug>-<theme>.png. Also reports anything wider than the window (clipped content).
+stage in headless Chromium with ?theme=light / ?theme=dark, goes to Settings and writes
+settings-<NN>-<slug>-<theme>.png (the first task; --all: every task). Also reports anything wider than the window (clipped content).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("--out", default="docs/images")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--stages", default="1,2,3,4,5,6,7")
+    ap.add_argument("--all", action="store_true", help="show all tasks (a long page) instead of the first")
     opts = ap.parse_args()
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +63,8 @@ def main() -> int:
                     page.wait_for_function(WIZARD_READY, timeout=120_000)
                     page.locator(".mlops-next").click()
                     page.wait_for_function(SETTINGS_SHOWN, timeout=60_000)
-                    page.locator(".mlops-tasklink", has_text="All tasks").click()
+                    if opts.all:
+                        page.locator(".mlops-tasklink", has_text="All tasks").click()
                     page.wait_for_timeout(300)
                     over = page.evaluate(OVERFLOW)
                     if over:

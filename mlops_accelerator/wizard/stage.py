@@ -447,9 +447,3 @@ def _title(number: int) -> str:
     from ..catalogue import load_catalogue
 
     return load_catalogue().stage(number).title
-
-
-def stage_progress_html(done: int, total: int) -> str:
-    from .style import progress_bar
-
-    return progress_bar(done, total)

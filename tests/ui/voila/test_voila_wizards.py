@@ -221,3 +221,15 @@ def test_run_stage_1_lists_outputs(page, voila_url):
     outputs = page.locator(".mlops-outputs").inner_text()
     assert re.search(r"Outputs \(\d+\)", outputs), outputs
     assert ".ipynb" in outputs
+
+
+def test_leaving_with_unsaved_edits_asks_first(page, voila_url):
+    open_page(page, voila_url, "07-migrate.ipynb")
+    next_step(page, "settings")
+    page.locator(".mlops-settings-pane input[type=text]").first.fill("changed by a person")
+    page.wait_for_selector(".mlops-wizard[aria-busy=false]")
+    expect(page.locator(".mlops-step-review")).to_be_enabled()
+    with page.expect_event("dialog") as info:
+        page.close(run_before_unload=True)
+    assert info.value.type == "beforeunload"
+    info.value.dismiss()  # stay: nothing is lost
