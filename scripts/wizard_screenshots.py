@@ -4,7 +4,8 @@
 
 Serves the wizards for a fresh sample project (`mlops-accelerator init --sample`) on 127.0.0.1, opens each
 stage in headless Chromium with ?theme=light / ?theme=dark, goes to Settings and writes
-settings-<NN>-<slug>-<theme>.png (the first task; --all: every task). Also reports anything wider than the window (clipped content).
+settings-<NN>-<slug>-<theme>.png (the first task; --all: every task). Also reports anything wider
+than the window (clipped content).
 """
 
 from __future__ import annotations
