@@ -217,7 +217,7 @@ class ServicePrincipal(Record):
     env: EnvName = Field(title="Environment")
     role: NonEmptyStr = Field(title="Azure role", description="Built-in role or a custom role below.")
     scope: Scope = Field("workspace", title="Scope")
-    justification: str = Field("", title="Why this role",
+    justification: str = Field("", json_schema_extra={"x-ui-widget": "textarea"}, title="Why this role",
                                description="Required for Owner, Contributor or User Access Administrator.")
 
 
@@ -236,7 +236,7 @@ class CustomRole(Record):
     """An Azure custom role definition (rbac/custom-roles/<name>.json)."""
 
     name: NonEmptyStr = Field(title="Name", description="Must be unique in the tenant.")
-    description: str = Field("", title="Description")
+    description: str = Field("", json_schema_extra={"x-ui-widget": "textarea"}, title="Description")
     actions: list[RoleAction] = Field(default_factory=list, title="Actions")
     not_actions: list[RoleAction] = Field(default_factory=list, title="NotActions")
     data_actions: list[RoleAction] = Field(default_factory=list, title="DataActions")
