@@ -61,6 +61,19 @@ CHOICE_LABELS: dict[str, str] = {
 }
 
 
+# word -> spelling, for ids read as words ("private_dns_resolves" -> "Private DNS resolves")
+WORDS: dict[str, str] = {w.lower(): w for w in (
+    "SQL", "ADF", "DNS", "OK", "ML", "AKS", "API", "CPU", "GPU", "SKU", "VNet", "CI", "CD", "PR", "ID", "URL", "IP",
+    "Azure", "MLflow", "GitHub", "ONNX", "CSV", "JSON", "YAML", "RBAC", "PII", "GDPR", "ACR", "HCI", "OIDC", "SAS",
+    "Spark", "Databricks", "Synapse", "Delta", "BI", "DevOps", "MLOps", "Entra", "LRS", "GRS", "ZRS", "SSH", "TLS",
+    "HTTPS", "HTTP", "VM", "VMs", "AutoML", "AI", "CoE", "SLA", "SLO", "UTC", "REST", "SDK", "IaC", "ARM", "TDSP",
+    "Kubernetes", "Python", "R", "PyTorch", "TensorFlow", "Triton", "Git", "Event", "Grid", "Blob", "Key", "Vault",
+    "MPI", "NCCL", "Gen2", "v1", "v2", "Power", "Apps", "Excel", "Teams", "Slack", "PagerDuty", "ServiceNow", "Jira")}
+WORDS.update({"aml": "Azure ML", "cmk": "CMK", "io": "I/O", "adls": "ADLS", "dsvm": "DSVM", "hpc": "HPC",
+              "iot": "IoT", "ner": "NER", "jit": "JIT", "vpn": "VPN", "skus": "SKUs", "e2e": "end-to-end",
+              "expressroute": "ExpressRoute", "prem": "premises", "env": "environment"})
+
+
 def choice_label(value: Any) -> str:
     """The declared label of a choice; plain ids read as sentences ("blue_green" -> "Blue green")."""
     if isinstance(value, bool):
@@ -74,8 +87,9 @@ def choice_label(value: Any) -> str:
     if value in ROLES_BY_ID:
         return ROLES_BY_ID[value].name
     if value.islower() and value.replace("_", "").isalnum():
-        text = value.replace("_", " ")
-        return text[:1].upper() + text[1:]
+        words = [WORDS.get(w, w) for w in value.split("_")]
+        words[0] = words[0][:1].upper() + words[0][1:]
+        return " ".join(words)
     return value
 
 

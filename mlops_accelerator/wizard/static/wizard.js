@@ -7,6 +7,7 @@
 // this file only shows them. Colours come from JupyterLab's CSS variables (wizard.css).
 
 const MULTI_MAX = 8; // up to this many choices render as checkboxes, more as a listbox
+const MAX_COLUMNS = 6; // columns of a record table; further fields go to the row's "more" disclosure
 
 let uid = 0;
 const nextId = (p) => `mlops-${p}-${++uid}`;
@@ -113,7 +114,7 @@ function makeResolver(root) {
     if (t === "object" || n.properties) {
       if (n.properties) return "record";
       const ap = n.additionalProperties;
-      if (ap && typeof ap === "object" && resolve(ap).kind === "text") return "kv";
+      if (ap && typeof ap === "object" && ["text", "number"].includes(resolve(ap).kind)) return "kv";
       return "json";
     }
     return "json";
@@ -397,7 +398,11 @@ class Form {
   table(node, path, opts) {
     const item = node.itemNode;
     const props = item.properties || {};
-    const cols = (item["x-ui-order"] || Object.keys(props)).filter((k) => props[k] && !this.resolve(props[k])["x-ui-hidden"]);
+    const allCols = (item["x-ui-order"] || Object.keys(props)).filter((k) => props[k] && !this.resolve(props[k])["x-ui-hidden"]);
+    // a wide record keeps its first columns in the table and the rest in a "more" row, so it fits
+    const maxCols = node["x-ui-columns"] || MAX_COLUMNS;
+    const cols = allCols.slice(0, maxCols);
+    const moreCols = allCols.slice(maxCols);
     const rows = () => (Array.isArray(getAt(this.value, path)) ? getAt(this.value, path) : []);
     const label = opts.label;
     const noun = node["x-ui-item"] || singular(label);
@@ -436,6 +441,13 @@ class Form {
         h("button", { type: "button", class: "mlops-btn mlops-icon mlops-remove", "aria-label": `Remove ${noun} ${r + 1}`, title: "Remove", onclick: () => this.removeRow(path, r) }, "✕")));
       tr.append(act);
       body.append(tr);
+      if (moreCols.length) {
+        const grid = h("div", { class: "mlops-grid" });
+        for (const k of moreCols) grid.append(this.field(k, this.resolve(props[k]), [...path, r, k], [...path, r]));
+        const names = moreCols.map((k) => titleOf(this.resolve(props[k]), k)).join(", ");
+        body.append(h("tr", { class: "mlops-more-row" }, h("td", {}), h("td", { colspan: String(cols.length + 1) },
+          h("details", { class: "mlops-more" }, h("summary", { text: `More of ${noun} ${r + 1}: ${names}` }), grid))));
+      }
     });
     table.append(body);
     if (rows().length) wrap.append(table);
@@ -548,6 +560,7 @@ class Form {
   }
 
   kv(node, path, opts) {
+    const numeric = this.resolve(node.additionalProperties || {}).kind === "number";
     const obj = () => (getAt(this.value, path) && typeof getAt(this.value, path) === "object" ? getAt(this.value, path) : {});
     const entries = Object.entries(obj());
     const table = h("table", { class: "mlops-table mlops-edit-table" });
@@ -558,7 +571,8 @@ class Form {
       const out = {};
       for (const tr of body.querySelectorAll("tr")) {
         const [k, v] = tr.querySelectorAll("input");
-        if (k.value !== "" || v.value !== "") out[k.value] = v.value;
+        const num = numeric && v.value.trim() !== "" && Number.isFinite(Number(v.value)) ? Number(v.value) : v.value;
+        if (k.value !== "" || v.value !== "") out[k.value] = num;
       }
       return out;
     };
@@ -574,7 +588,7 @@ class Form {
       body.append(tr);
       return ki;
     };
-    entries.forEach(([k, v]) => addRow(k, v));
+    entries.forEach(([k, v]) => addRow(k, String(v)));
     table.append(body);
     const add = h("button", { type: "button", class: "mlops-btn mlops-add", onclick: () => addRow("", "").focus() }, "+ Add entry");
     return { el: h("div", { class: "mlops-records" }, h("div", { class: "mlops-table-wrap" }, table), add), focus: add };
@@ -595,6 +609,7 @@ class Form {
       if (!rec || !rec.err) { unplaced.push(e); continue; }
       rec.el.classList.add("mlops-invalid");
       if (rec.el.hidden) rec.el.hidden = false; // a hidden field with an error is shown, never lost
+      for (let d = rec.el.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
       if (rec.input && rec.input.setAttribute) rec.input.setAttribute("aria-invalid", "true");
       rec.err.append(errorLine(e, rec.label && pathKey(parts) !== rec.path ? e.label : null));
       e._rec = rec;
