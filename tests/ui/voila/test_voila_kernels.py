@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from uihelpers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_http
+from uihelpers import free_port, wait_http
 
 
 def _kernels(server_pid: int) -> int:
@@ -26,9 +26,7 @@ def _wait_kernels(server_pid: int, n: int, timeout: float) -> int:
     return _kernels(server_pid)
 
 
-def test_left_and_crashed_pages_free_their_kernels(project, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_left_and_crashed_pages_free_their_kernels(project, tmp_path, browser):
     from mlops_accelerator.serve import voila_command
 
     port = free_port()
@@ -41,18 +39,17 @@ def test_left_and_crashed_pages_free_their_kernels(project, tmp_path):
     try:
         wait_http(f"http://127.0.0.1:{port}/", proc)
         url = f"http://127.0.0.1:{port}/voila/render/04-data.ipynb"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            for _ in range(3):  # reloads: each left page's kernel is shut down by its beacon
-                page.goto(url)
-                page.wait_for_selector(".mlops-wizard[data-ready]")
-            assert _wait_kernels(proc.pid, 1, 20) == 1
-            time.sleep(9)  # longer than the idle timeout: an open page is not culled
-            page.locator(".mlops-next").click()
-            page.wait_for_selector(".mlops-wizard[aria-busy=false] .mlops-settings-pane .mlops-field")
-            assert _kernels(proc.pid) == 1
-            browser.close()  # like a crashed tab: no beacon
+        context = browser.new_context()
+        page = context.new_page()
+        for _ in range(3):  # reloads: each left page's kernel is shut down by its beacon
+            page.goto(url)
+            page.wait_for_selector(".mlops-wizard[data-ready]")
+        assert _wait_kernels(proc.pid, 1, 20) == 1
+        time.sleep(9)  # longer than the idle timeout: an open page is not culled
+        page.locator(".mlops-next").click()
+        page.wait_for_selector(".mlops-wizard[aria-busy=false] .mlops-settings-pane .mlops-field")
+        assert _kernels(proc.pid) == 1
+        context.close()  # like a crashed tab: no beforeunload, no beacon
         assert _wait_kernels(proc.pid, 0, 30) == 0  # culled
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
