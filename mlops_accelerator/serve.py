@@ -28,6 +28,21 @@ def template_root():
     return Path(__file__).resolve().parent / "wizard" / "share"
 
 
+CULL_IDLE_SECONDS = 600  # a kernel idle this long with no page connected is shut down
+CULL_INTERVAL_SECONDS = 60
+
+
+def kernel_culling_args() -> list[str]:
+    """Voila's kernel culling: every page starts a kernel, and one closed without its shutdown beacon
+    (a crash, a lost network) would otherwise live until `serve` stops. Kernels of open pages are never
+    culled (cull_connected=False), so a page left open keeps working."""
+    return [
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+        "--MappingKernelManager.cull_connected=False",
+    ]
+
+
 def voila_command(project_root, port: int, *, preheat: bool = False, ip: str = "127.0.0.1",
                   token: str | None = None, allow_hosts: tuple[str, ...] = ()) -> tuple[list[str], dict[str, str]]:
     """The voila command line and environment serving the wizards for a project folder.
@@ -51,6 +66,7 @@ def voila_command(project_root, port: int, *, preheat: bool = False, ip: str = "
         # the project's own JupyterLab extension is for Lab, not for these pages
         "--VoilaConfiguration.extension_denylist=mlops-accelerator",
     ]
+    argv += kernel_culling_args()
     if preheat:
         argv += ["--preheat_kernel=True", "--pool_size=1"]
     env = dict(os.environ)

@@ -419,10 +419,19 @@ class WizardHandler(BaseHandler):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
                 self._trust(target)
+            self._copy_siblings(target.parent)
             rel = self.rel(target)
             voila = (url_path_join(self.base_url, "voila/render", rel)
                      if _voila_enabled(self.serverapp) else None)
             self.reply({"path": rel, "voila_url": voila})
+
+    def _copy_siblings(self, folder: Path) -> None:
+        """The other wizards and the home page beside it, so its "All stages" / "Stage N" links open."""
+        source_dir = wizards_source()
+        for source in sorted(source_dir.glob("*.ipynb")) if source_dir else ():
+            if not (folder / source.name).exists():
+                shutil.copyfile(source, folder / source.name)
+                self._trust(folder / source.name)
 
     def _trust(self, path: Path) -> None:
         """Sign the copied notebook so its widgets run on open (it is our own code)."""

@@ -322,6 +322,10 @@ async def test_wizard_is_copied_into_the_project_and_trusted(api, project, jp_se
     assert data["path"] == "wizards/01-foundations.ipynb"
     nb = nbformat.read(project.root / data["path"], as_version=4)
     assert jp_serverapp.contents_manager.notary.check_signature(nb)
+    # the home page and the other stages beside it: the wizard's links open in JupyterLab too
+    assert {p.name for p in (project.root / "wizards").glob("*.ipynb")} == {p.name for p in source.glob("*.ipynb")}
+    home = nbformat.read(project.root / "wizards" / "home.ipynb", as_version=4)
+    assert jp_serverapp.contents_manager.notary.check_signature(home)
 
 
 async def test_wizard_unknown_stage_is_404(api, project):

@@ -1,42 +1,35 @@
 """A wizard that finds the settings changed under it says so instead of overwriting."""
 
-from wizard_fixtures import save_through_steps, saved, to_settings, wizard, wproject  # noqa: F401
+from wizard_fixtures import browser_save, save_through_steps, saved, to_settings, wizard, wproject  # noqa: F401
 
 
 def test_cli_save_meanwhile_is_reported_not_overwritten(wproject):  # noqa: F811
     w = wizard(wproject, "design")
     to_settings(w)
-    w.form.editor("storage_account_name").control.value = "stfromwizard"
+    w.edit("storage_account_name", "stfromwizard")
     # meanwhile, the CLI (or another tab) changes another setting of the same stage
     wproject.set_values("design", {"key_vault_name": "kv-from-cli"}, via="cli")
     assert not save_through_steps(w)
-    assert "changed by someone else" in w.save_message.value
-    assert "kv-from-cli" in w.save_message.value  # their change is shown
+    state = w.app.save_state
+    assert "changed by someone else" in state["title"] and state["conflict"] is True
+    assert any(r["new"] == "kv-from-cli" for r in state["rows"])  # their change is shown
     s = saved(wproject, "design")
     assert s["key_vault_name"] == "kv-from-cli" and s["storage_account_name"] != "stfromwizard"
-    assert w.form.editor("storage_account_name").get() == "stfromwizard"  # my answer kept
-
-
-def test_save_step_warns_before_saving(wproject):  # noqa: F811
-    w = wizard(wproject, "design")
-    to_settings(w)
-    w.form.editor("storage_account_name").control.value = "stfromwizard"
-    wproject.set_values("design", {"key_vault_name": "kv-from-cli"}, via="cli")
-    w.next()
-    w.next()
-    assert w.step_name == "save" and "Someone else" in w.save_summary.value
+    assert w.values()["storage_account_name"] == "stfromwizard"  # my answer kept
 
 
 def test_load_theirs_then_save_mine(wproject):  # noqa: F811
     w = wizard(wproject, "design")
     to_settings(w)
     wproject.set_values("design", {"key_vault_name": "kv-from-cli"}, via="cli")
-    w.form.editor("storage_account_name").control.value = "stfromwizard"
+    w.edit("storage_account_name", "stfromwizard")
     assert not save_through_steps(w)
-    w.reload_button.click()
-    assert w.form.editor("key_vault_name").get() == "kv-from-cli"
-    w.form.editor("storage_account_name").control.value = "stfromwizard"
-    w.save_button.click()
+    epoch = w.app.value_epoch
+    w._on_msg(w.app, {"type": "load_theirs"}, [])
+    assert w.values()["key_vault_name"] == "kv-from-cli"
+    assert w.app.value_epoch == epoch + 1  # the browser redraws the form with their values
+    w.edit("storage_account_name", "stfromwizard")
+    browser_save(w)
     s = saved(wproject, "design")
     assert s["key_vault_name"] == "kv-from-cli" and s["storage_account_name"] == "stfromwizard"
 
@@ -45,10 +38,10 @@ def test_explicit_overwrite(wproject):  # noqa: F811
     w = wizard(wproject, "design")
     to_settings(w)
     wproject.set_values("design", {"key_vault_name": "kv-from-cli"}, via="cli")
-    w.form.editor("storage_account_name").control.value = "stfromwizard"
+    w.edit("storage_account_name", "stfromwizard")
     assert not save_through_steps(w)
-    w.overwrite_button.click()
-    assert "Saved" in w.save_message.value
+    browser_save(w, overwrite=True)
+    assert w.app.save_state["title"] == "Saved."
     assert saved(wproject, "design")["key_vault_name"] != "kv-from-cli"
 
 
@@ -56,8 +49,8 @@ def test_two_tabs_on_different_stages_do_not_interfere(wproject):  # noqa: F811
     a, b = wizard(wproject, "design"), wizard(wproject, "data")
     to_settings(a)
     to_settings(b)
-    a.form.editor("storage_account_name").control.value = "sttaba"
-    b.form.editor("data_profile").control.value = False
+    a.edit("storage_account_name", "sttaba")
+    b.edit("data_profile", False)
     assert save_through_steps(a) and save_through_steps(b)
     assert saved(wproject, "design")["storage_account_name"] == "sttaba"
     assert saved(wproject, "data")["data_profile"] is False

@@ -7,7 +7,7 @@ from mlops_accelerator.catalogue import load_catalogue
 
 
 def _deliverables(w):
-    assert w.go(5), w.blocker(w.step)
+    assert w.go("deliverables"), w.blocker(w.step_name)
     assert w.step_name == "deliverables"
     return w.deliverables
 
@@ -54,7 +54,7 @@ def test_sign_button_needs_a_name(wproject):  # noqa: F811
 def test_checks_run_and_explain(wproject):  # noqa: F811
     w = wizard(wproject, "foundations")
     to_settings(w)
-    w.form.editor("team_roster").add({"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead"]})
+    w.edit("team_roster", [{"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead"]}])
     assert save_through_steps(w)
     panel = _deliverables(w)
     panel.check_button.click()

@@ -63,3 +63,14 @@ def test_stage_wizard_without_project_points_home(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_ACCELERATOR_PROJECT", str(tmp_path))
     w = stage_wizard("design")
     assert "home.ipynb" in w.children[1].value
+
+
+def test_role_filter_starts_on_a_real_choice(wproject, monkeypatch):  # noqa: F811
+    from mlops_accelerator.wizard.home import EVERYONE
+
+    h = home(wproject.root)
+    assert h.role.value == EVERYONE and h.role.label == "Everyone: show all stages"  # never an empty box
+    wproject.set_values("foundations", {"team_roster": [
+        {"name": "Mei Chen", "email": "mei@contoso.com", "roles": ["data_engineer"]}]})
+    monkeypatch.setenv("MLOPS_ACCELERATOR_USER", "mei@contoso.com")
+    assert home(wproject.root).role.value == "data_engineer"  # the signed-in person's role

@@ -1,72 +1,97 @@
-"""Steps: Guide -> Settings -> Review -> Save -> Generate & Run -> Deliverables; Back keeps input."""
+"""Steps: Guide -> Settings -> Review & save -> Generate & run -> Deliverables; Back keeps input."""
 
-from wizard_fixtures import to_settings, wizard, wproject  # noqa: F401
-
-from mlops_accelerator.wizard.stage import STEPS
+from wizard_fixtures import browser_save, to_settings, wizard, wproject  # noqa: F401
 
 
 def test_steps_in_order_and_guide_content(wproject):  # noqa: F811
     w = wizard(wproject, "design")
-    assert [s for s, _ in STEPS] == ["guide", "settings", "review", "save", "run", "deliverables"]
-    assert w.step_name == "guide" and w.back_button.disabled
-    guide = w._panes["guide"].value
+    assert w.step_names == ["guide", "settings", "review", "run", "deliverables"]
+    assert [s["label"] for s in w.app.meta["steps"]][2] == "Review & save"  # review and save are one step
+    assert w.step_name == "guide" and w.app.ready_step == "guide"
+    guide = w.app.meta["guide_html"]
     for text in ("Why this stage", "Who takes part", "Tasks", "What this stage produces", "Deliverables",
                  "Solution Architect", "S2.T3"):
         assert text in guide
 
 
+def test_stages_without_notebooks_offer_no_run(wproject):  # noqa: F811
+    from mlops_accelerator.templates import stage_templates
+
+    for stage in ("foundations", "migrate"):
+        w = wizard(wproject, stage)
+        assert ("run" in w.step_names) == bool(stage_templates(stage))
+
+
+def test_last_step_offers_the_next_stage(wproject):  # noqa: F811
+    cont = wizard(wproject, "design").app.meta["continue"]
+    assert cont["href"] == "03-deploy.ipynb" and cont["label"].startswith("Continue to stage 3: ")
+    assert wizard(wproject, "migrate").app.meta["continue"]["href"] == "home.ipynb"
+
+
 def test_back_never_loses_input(wproject):  # noqa: F811
     w = wizard(wproject, "foundations")
     to_settings(w)
-    w.form.editor("business_use_case").control.value = "Forecast demand"
-    w.form.editor("team_roster").add({"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead"]})
-    assert w.next() and w.step_name == "review"
-    assert w.back() and w.back() and w.step_name == "guide"
+    w.edit("business_use_case", "Forecast demand")
+    assert w.back() and w.step_name == "guide"
     assert w.next() and w.step_name == "settings"
-    assert w.form.editor("business_use_case").get() == "Forecast demand"
-    assert w.form.editor("team_roster.0.name").get() == "Ada"
-    assert w.body.children[0] is w._panes["settings"]  # the same widgets, not rebuilt
+    assert w.values()["business_use_case"] == "Forecast demand"
 
 
-def test_next_disabled_while_invalid_and_steps_locked(wproject):  # noqa: F811
+def test_a_step_the_browser_asks_for_too_early_is_refused(wproject):  # noqa: F811
     w = wizard(wproject, "design")
     to_settings(w)
-    w.form.editor("key_vault_name").control.value = "kv--bad"
-    assert w.next_button.disabled
-    assert all(b.disabled for b in w.stepper_buttons[2:])
-    assert not w.go(5)
-    w.form.editor("key_vault_name").control.value = "kv-good"
-    assert not w.next_button.disabled
+    w.edit("key_vault_name", "kv--bad")
+    w.app.set_state({"step": "deliverables"})  # a stale or forged request from the page
+    assert w.step_name == "settings" and w.app.ready_step == "settings"
+    w.edit("key_vault_name", "kv-good")
+    assert w.next() and w.step_name == "review"
+
+
+def test_every_step_change_is_acknowledged_once_prepared(wproject):  # noqa: F811
+    """The browser keeps Next disabled until ready_step equals step: a double click cannot skip."""
+    w = wizard(wproject, "foundations")
+    seen = []
+    w.app.observe(lambda ch: seen.append((ch["name"], ch["new"])), names=["ready_step"])
+    assert w.next()
+    assert seen == [("ready_step", "settings")]
+    assert w.go("deliverables")  # nothing to save: reachable
+    assert w.app.ready_step == "deliverables" and w.below.children == (w.deliverables.widget,)
 
 
 def test_unsaved_changes_block_generate_and_run(wproject):  # noqa: F811
-    w = wizard(wproject, "models")
+    w = wizard(wproject, "foundations")
     to_settings(w)
-    ed = next(e for e in w.form.root.fields.values() if e.kind == "bool")
-    ed.control.value = not ed.control.value
-    if not w.form.valid:
-        ed.control.value = not ed.control.value
-        return
-    w.next()
-    w.next()
-    assert w.step_name == "save" and w.next_button.disabled
-    assert "Save your changes" in w.nav_hint.value
-    w.save_button.click()
-    assert not w.next_button.disabled
+    w.edit("business_use_case", "Forecast demand")
+    assert w.next() and w.step_name == "review"
+    assert not w.next()
+    assert "Save your changes" in w.blocker("review")
+    browser_save(w)
+    assert w.app.save_state["title"] == "Saved." and w.app.changes == []
+    assert w.next() and w.step_name == w.step_names[3]
 
 
 def test_review_shows_changes_against_saved(wproject):  # noqa: F811
     w = wizard(wproject, "design")
     to_settings(w)
-    w.form.editor("storage_account_name").control.value = "stnewname"
-    w.next()
-    text = w.review.value
-    assert "1 change" in text and "Storage account name" in text
-    assert "stnewname" in text and "mlops-old" in text
+    w.edit("storage_account_name", "stnewname")
+    (c,) = w.app.changes
+    assert c == {"field": "storage_account_name", "label": "Storage account name", "old": "stmlops",
+                 "new": "stnewname"}
 
 
 def test_review_with_nothing_changed(wproject):  # noqa: F811
     w = wizard(wproject, "migrate")
     to_settings(w)
-    w.next()
-    assert "Nothing changed" in w.review.value
+    assert w.next() and w.app.changes == []
+
+
+def test_panels_are_closed_when_their_step_is_left(wproject):  # noqa: F811
+    from mlops_accelerator.wizard.formwidget import count_widget_models
+
+    w = wizard(wproject, "foundations")
+    base = count_widget_models()
+    w.go("deliverables")
+    panel = w.deliverables
+    assert count_widget_models() > base
+    w.go("guide")
+    assert panel.widget.comm is None and count_widget_models() == base

@@ -1,38 +1,37 @@
-"""The maturity radar in stage 1 redraws as levels are chosen."""
+"""The maturity radar in stage 1 redraws as levels are chosen (sent to the form under task S1.T2)."""
 
 from wizard_fixtures import to_settings, wizard, wproject  # noqa: F401
 
 from mlops_accelerator.wizard.radar import radar_svg
 
+DIMENSIONS = ("people", "model_creation", "model_release", "application_integration")
+
 
 def test_radar_updates_as_levels_are_chosen(wproject):  # noqa: F811
     w = wizard(wproject, "foundations")
     to_settings(w)
-    radar = w.radar
-    assert "not rated yet" in radar.details.value
-    assert radar.add_button.layout.display is None
-    radar.add_button.click()
-    assert len(w.form.values()["maturity_assessment"]) == 4
-    assert radar.add_button.layout.display == "none"
-    before = radar.chart.value
-    w.form.editor("maturity_assessment.0.current_level").control.value = 2
-    after = radar.chart.value
-    assert before != after and after.startswith("<svg")
+    before = w.app.task_extras["S1.T2"]
+    assert "not rated yet" in before and "Rate all four dimensions" in before
+    w.edit("maturity_assessment", [{"dimension": d, "current_level": 0, "target_level": 2, "evidence": ""}
+                                   for d in DIMENSIONS])
+    w.edit("maturity_assessment.0.current_level", 2)
+    after = w.app.task_extras["S1.T2"]
+    assert before != after and "<svg" in after
     assert "People 2" in after  # the current point's tooltip
-    assert "Overall level: <b>0" in radar.details.value
+    assert "Overall level: <b>0" in after
     for i in range(4):
-        w.form.editor(f"maturity_assessment.{i}.current_level").control.value = 1
-    assert "Overall level: <b>1" in radar.details.value
+        w.edit(f"maturity_assessment.{i}.current_level", 1)
+    assert "Overall level: <b>1" in w.app.task_extras["S1.T2"]
 
 
-def test_radar_svg_is_self_contained():
-    svg = radar_svg(["A", "B", "C", "D"], [("Now", [1, 2, None, 4], "#c50f1f")])
+def test_radar_svg_is_self_contained_and_themed():
+    svg = radar_svg(["A", "B", "C", "D"], [("Now", [1, 2, None, 4], "var(--jp-error-color1)")])
     assert svg.startswith("<svg") and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
     assert svg.count("<circle") == 3  # unrated axis has no point
+    assert 'fill="#' not in svg and "#fff;" not in svg  # colours come from the theme
 
 
-def test_level_dropdowns_name_the_levels(wproject):  # noqa: F811
+def test_level_choices_name_the_levels(wproject):  # noqa: F811
     w = wizard(wproject, "foundations")
-    to_settings(w)
-    labels = [label for label, _ in w.form.editor("target_maturity_level").control.options]
-    assert "2 · Automated training" in labels
+    node = w.app.schema["properties"]["target_maturity_level"]
+    assert node["x-enum-labels"]["2"] == "2 · Automated training"

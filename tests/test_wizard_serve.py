@@ -139,3 +139,15 @@ def test_served_app_requires_the_token_and_a_local_host(wproject, tmp_path):  # 
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(15)
         log.close()
+
+
+def test_serve_culls_idle_kernels_of_closed_pages_only(wproject):  # noqa: F811
+    argv, _ = voila_command(wproject.root, 8899)
+    assert "--MappingKernelManager.cull_idle_timeout=600" in argv
+    assert "--MappingKernelManager.cull_interval=60" in argv
+    assert "--MappingKernelManager.cull_connected=False" in argv  # an open page keeps its kernel
+
+
+def test_template_lets_voila_shut_down_a_left_pages_kernel():
+    text = (template_root() / "voila" / "templates" / "mlops" / "index.html.j2").read_text()
+    assert "document.cookie = `_xsrf=" in text  # the shutdown beacon echoes this cookie (voila#1458)

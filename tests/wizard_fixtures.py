@@ -34,34 +34,38 @@ def wizard(project: Any, stage: str, **kwargs: Any):
 
 def to_settings(w: Any) -> None:
     """Guide -> Settings."""
-    assert w.next(), w.blocker(w.step)
+    assert w.next(), w.blocker(w.step_name)
     assert w.step_name == "settings"
 
 
 def save_through_steps(w: Any) -> bool:
-    """Settings -> Review -> Save, pressing the buttons a user presses."""
+    """Settings -> Review & save -> Save, as the browser sends it (a `save` message)."""
     assert w.step_name == "settings"
-    if w.next_button.disabled:
+    if not w.next():
         return False
-    w.next_button.click()
     assert w.step_name == "review"
-    w.next_button.click()
-    assert w.step_name == "save"
-    w.save_button.click()
+    browser_save(w)
     return w.conflict is None and not w.changes()
 
 
-def set_text(w: Any, path: str, value: str) -> None:
-    w.form.editor(path).control.value = value
+def browser_save(w: Any, overwrite: bool = False) -> None:
+    """What the Save button sends: the browser marks `saving`, then the message arrives."""
+    w.app.set_state({"saving": True})
+    w._on_msg(w.app, {"type": "save", "overwrite": overwrite}, [])
+    assert w.app.saving is False
+
+
+def set_text(w: Any, path: str, value: Any) -> None:
+    w.edit(path, value)
 
 
 def errors_at(w: Any, path: str) -> list[Any]:
-    return [e for e in w.form.errors if e.field == path]
+    return [e for e in w.errors() if e.field == path]
 
 
-def shown_error(w: Any, path: str) -> str:
-    """The error text rendered beside the field."""
-    return w.form.editor(path).error_box.value
+def sent_errors(w: Any, path: str) -> list[dict[str, Any]]:
+    """The errors the browser was sent for one field (it shows them beside that field)."""
+    return [e for e in w.app.errors if e["field"] == path]
 
 
 def saved(project: Any, stage: str) -> dict[str, Any]:

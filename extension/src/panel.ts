@@ -109,7 +109,17 @@ export class AcceleratorPanel extends Widget {
       if (voila && answer.voila_url) {
         window.open(answer.voila_url, '_blank', 'noopener');
       } else {
-        await this.commands.execute('docmanager:open', { path: answer.path });
+        // Open the wizard rendered: its one cell runs at once and its code is hidden, so a person
+        // sees the wizard, not a code cell with no hint to run it.
+        const widget = (await this.commands.execute('docmanager:open', {
+          path: answer.path
+        })) as { context?: { sessionContext?: { ready: Promise<void> } } } | undefined;
+        await widget?.context?.sessionContext?.ready;
+        for (const command of ['notebook:hide-all-cell-code', 'notebook:run-all-cells']) {
+          if (this.commands.hasCommand(command)) {
+            await this.commands.execute(command);
+          }
+        }
       }
     } catch (error) {
       void showErrorMessage('Cannot open the wizard', (error as Error).message);

@@ -28,6 +28,7 @@ def setting(
     scope: str = "project",
     provenance: str = "SRC",
     default_factory: Any = None,
+    ui: dict[str, Any] | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare one setting: a pydantic Field carrying the wizard metadata.
@@ -35,8 +36,13 @@ def setting(
     task: the stage task id it belongs to (e.g. "S2.T3"); wizards group fields by it.
     scope: "project" or "environment".  provenance: SRC, SRC-MS, DERIVED or V2.
     constraints: pydantic bounds (ge, le, min_length, ...).
+    ui: wizard hints (choice labels, show_if, widget...; see settings/ui.py).
     """
     extra = {"task": task, "scope": scope, "provenance": provenance}
+    if ui:
+        from .ui import ui_extra
+
+        extra.update(ui_extra(ui))
     if default_factory is not None:
         return Field(default_factory=default_factory, title=title, description=help,
                      json_schema_extra=extra, **constraints)

@@ -47,7 +47,8 @@ from .shared import GUID_PATTERN, EnvName, VmSize, pattern_type  # noqa: F401  (
 # Application Insights go: the list of regions the wizard offers and the template accepts.
 ARM_LOCATION_MAP: dict[str, str] = dict(AZURE_ML_REGIONS)
 ARM_REGIONS: tuple[str, ...] = tuple(ARM_LOCATION_MAP)
-Region = Literal[ARM_REGIONS]  # type: ignore[valid-type]
+Region = Annotated[Literal[ARM_REGIONS],  # type: ignore[valid-type]
+                   Field(json_schema_extra={"x-ui-verbatim": True})]  # wizards show Azure's own names
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
@@ -168,7 +169,7 @@ class ServicePrincipal(Record):
     env: EnvName = Field(title="Environment")
     role: NonEmptyStr = Field(title="Azure role", description="Built-in role or a custom role below.")
     scope: Scope = Field("workspace", title="Scope")
-    justification: str = Field("", title="Why this role",
+    justification: str = Field("", json_schema_extra={"x-ui-widget": "textarea"}, title="Why this role",
                                description="Required for Owner, Contributor or User Access Administrator.")
 
 
@@ -187,7 +188,7 @@ class CustomRole(Record):
     """An Azure custom role definition (rbac/custom-roles/<name>.json)."""
 
     name: NonEmptyStr = Field(title="Name", description="Must be unique in the tenant.")
-    description: str = Field("", title="Description")
+    description: str = Field("", json_schema_extra={"x-ui-widget": "textarea"}, title="Description")
     actions: list[RoleAction] = Field(default_factory=list, title="Actions")
     not_actions: list[RoleAction] = Field(default_factory=list, title="NotActions")
     data_actions: list[RoleAction] = Field(default_factory=list, title="DataActions")
@@ -581,7 +582,9 @@ class Settings(StageSettings):
              "Contributor needs a written reason: a leaked identity can do what its role allows.")
     role_mappings: list[RoleMapping] = setting(
         default_factory=_default_role_mappings, title="Project roles to Azure roles", task="S2.T4",
-        scope="environment",
+        scope="environment", ui={"widget": "matrix", "item": "mapping",
+                                 "matrix": {"row": "role", "col": "env", "cell": "azure_role",
+                                            "col_source": "environments.name"}},
         help="Which Azure role each project role gets in each environment. Every role on the team needs "
              "one per environment it works in.")
     custom_roles: list[CustomRole] = setting(

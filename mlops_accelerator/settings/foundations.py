@@ -100,7 +100,8 @@ class MaturityDimension(Record):
     dimension: Dimension = Field(title="Dimension")
     current_level: Level = Field(title="Current level")
     target_level: Level = Field(title="Target level")
-    evidence: str = Field("", title="Evidence", description="What the rating is based on.")
+    evidence: str = Field("", json_schema_extra={"x-ui-widget": "textarea"}, title="Evidence",
+                          description="What the rating is based on.")
 
 
 class TeamMember(Record):
@@ -143,7 +144,7 @@ class Settings(StageSettings):
         help="MLOps builds on DevOps (CI/CD, infrastructure as code, automated tests): without it the "
              "project must also build that capability.")
     devops_capability_evidence: str = setting(
-        "", title="DevOps capability: evidence", task="S1.T1",
+        "", title="DevOps capability: evidence", task="S1.T1", ui={"widget": "textarea"},
         help="What shows it, e.g. 'all services deploy through Azure Pipelines with PR policies'.")
 
     # --- S1.T2 Maturity model: scope, success criteria and assessment ---------------------
@@ -151,7 +152,7 @@ class Settings(StageSettings):
         "mlops-project", title="Project name", task="S1.T2",
         help="Short lowercase name; it prefixes every Azure resource and asset name, so keep it short.")
     business_use_case: str = setting(
-        "", title="Business use case", task="S1.T2",
+        "", title="Business use case", task="S1.T2", ui={"widget": "textarea"},
         help="The business problem the model solves, in a few sentences; the success criteria hang off it.")
     success_criteria: list[SuccessCriterion] = setting(
         default_factory=list, title="Success criteria", task="S1.T2",
@@ -181,11 +182,11 @@ class Settings(StageSettings):
                                     "newsletter_blogs", "community_calls"]] = setting(
         default_factory=list, title="CoE activities", task="S1.T3", help="What the CoE provides.")
     team_roster: list[TeamMember] = setting(
-        default_factory=list, title="Team roster", task="S1.T3",
+        default_factory=list, title="Team roster", task="S1.T3", ui={"item": "member"},
         help="Everyone on the project with their roles; every role a stage needs must have someone "
              "before that stage starts, and Stage 2 maps roles to Azure access.")
     skilling_plan: list[SkillGap] = setting(
-        default_factory=list, title="Skilling plan", task="S1.T3",
+        default_factory=list, title="Skilling plan", task="S1.T3", ui={"item": "plan entry"},
         help="For each role with a skill gap (or no one yet): what to learn, from where, by when.")
 
     # --- S1.T4 Delivery model ----------------------------------------------------------

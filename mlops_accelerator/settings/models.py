@@ -99,18 +99,21 @@ PIPELINE_STEPS = ("update_data", "dataprep", "train", "evaluate", "register", "d
 # Records
 
 
+SHOWN_WHEN_ENABLED = {"show_if": {"enabled": True}}  # wizard hint: hidden while the feature is off
+
+
 class DistributedTraining(Record):
     enabled: bool = setting(False, title="Enabled", task="S5.T1",
                             help="Spread one training job over several GPUs or nodes; only worth it for "
                                  "large deep-learning models.")
     type: Literal["pytorch", "tensorflow", "mpi"] = setting(
-        "pytorch", title="Distribution type", task="S5.T1", provenance="V2",
+        "pytorch", title="Distribution type", task="S5.T1", ui=SHOWN_WHEN_ENABLED, provenance="V2",
         help="The launcher Azure ML sets up for the job's processes.")
-    node_count: int = setting(1, title="Nodes", task="S5.T1", ge=1, le=100,
+    node_count: int = setting(1, title="Nodes", task="S5.T1", ui=SHOWN_WHEN_ENABLED, ge=1, le=100,
                               help="Number of machines; each needs a cluster node.")
-    processes_per_node: int = setting(1, title="Processes per node", task="S5.T1", ge=1, le=64,
-                                      help="Usually one per GPU on the node.")
-    elastic: bool = setting(False, title="Elastic", task="S5.T1",
+    processes_per_node: int = setting(1, title="Processes per node", task="S5.T1", ui=SHOWN_WHEN_ENABLED,
+                                      ge=1, le=64, help="Usually one per GPU on the node.")
+    elastic: bool = setting(False, title="Elastic", task="S5.T1", ui=SHOWN_WHEN_ENABLED,
                             help="Let PyTorch continue when nodes join or leave (low-priority VMs).")
 
 
@@ -118,15 +121,15 @@ class HyperparameterTuning(Record):
     enabled: bool = setting(False, title="Enabled", task="S5.T1", provenance="V2",
                             help="Run a sweep job that tries many hyperparameter values and keeps the best.")
     sampling: Literal["random", "grid", "bayesian"] = setting(
-        "random", title="Sampling", task="S5.T1", provenance="V2",
+        "random", title="Sampling", task="S5.T1", ui=SHOWN_WHEN_ENABLED, provenance="V2",
         help="How trial values are picked; random is a strong, cheap default, bayesian learns from past "
              "trials.")
-    max_trials: int = setting(20, title="Max trials", task="S5.T1", ge=1, le=1000,
+    max_trials: int = setting(20, title="Max trials", task="S5.T1", ui=SHOWN_WHEN_ENABLED, ge=1, le=1000,
                               help="Upper bound on trials; it caps the sweep's cost.")
-    max_concurrent_trials: int = setting(4, title="Concurrent trials", task="S5.T1", ge=1, le=100,
-                                         help="Trials running at once; bounded by cluster nodes.")
+    max_concurrent_trials: int = setting(4, title="Concurrent trials", task="S5.T1", ui=SHOWN_WHEN_ENABLED,
+                                         ge=1, le=100, help="Trials running at once; bounded by cluster nodes.")
     early_termination: Literal["none", "bandit", "median_stopping", "truncation_selection"] = setting(
-        "bandit", title="Early termination", task="S5.T1", provenance="V2",
+        "bandit", title="Early termination", task="S5.T1", ui=SHOWN_WHEN_ENABLED, provenance="V2",
         help="Stop clearly worse trials early to save compute.")
 
 
@@ -270,7 +273,7 @@ class Settings(StageSettings):
         "scikit-learn", title="Framework", task="S5.T1",
         help="The ML library; it picks the training and inference environments and deployment format.")
     automl_task: AutomlTask | None = setting(
-        None, title="AutoML task", task="S5.T1", provenance="V2",
+        None, title="AutoML task", task="S5.T1", provenance="V2", ui={"show_if": {"training_method": "automl"}},
         help="The problem AutoML solves; required when the training method is automl.")
     training_compute: Literal["local", "compute_instance", "compute_cluster", "serverless", "kubernetes",
                               "databricks", "attached_vm"] = setting(

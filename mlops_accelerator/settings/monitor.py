@@ -161,7 +161,7 @@ class MonitorSchedule(Record):
                                  help="Days of production data each run compares with the reference.")
     spark_instance_type: Literal["standard_e4s_v3", "standard_e8s_v3", "standard_e16s_v3", "standard_e32s_v3",
                                  "standard_e64s_v3"] = setting(
-        "standard_e4s_v3", title="Serverless Spark size", task="S6.T2", provenance="V2",
+        "standard_e4s_v3", title="Serverless Spark size", task="S6.T2", provenance="V2", ui={"verbatim": True},
         help="Serverless Spark instance computing the signals; larger only for very large windows.")
 
 

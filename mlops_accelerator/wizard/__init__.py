@@ -1,5 +1,6 @@
-"""ipywidgets wizards generated from the settings schemas (usable in JupyterLab and served by Voila).
+"""Wizards generated from the settings schemas (usable in JupyterLab and served by Voila).
 
+Each stage's form is one widget drawn in the browser from the stage's JSON Schema (formwidget.py).
 Importing this package is cheap: ipywidgets and the library only; the runner, papermill and
 plotting are never imported here.
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["stage_wizard", "home", "StageWizard", "HomeWizard", "SettingsForm"]
+__all__ = ["stage_wizard", "home", "StageWizard", "HomeWizard", "WizardWidget"]
 
 
 def stage_wizard(stage: str | int, project: Any = None, **kwargs: Any):
@@ -50,8 +51,8 @@ def __getattr__(name: str) -> Any:
         from .home import HomeWizard
 
         return HomeWizard
-    if name == "SettingsForm":
-        from .engine import SettingsForm
+    if name == "WizardWidget":
+        from .formwidget import WizardWidget
 
-        return SettingsForm
+        return WizardWidget
     raise AttributeError(name)

@@ -28,13 +28,15 @@ class DeliverablesPanel:
         self.check_message = W.HTML("", layout=W.Layout(width="auto"))
 
         signable = [d for d in self.items if d.needs_signoff]
+        # Each input's description is its <label> (accessible name); few widget models per panel.
+        wide = {"description_width": "110px"}
         self.item = W.Dropdown(options=[(f"{d.id} · {_short(d.text)}", d.id) for d in signable],
-                               layout=W.Layout(width="100%"))
-        self.role = W.Dropdown(options=[], layout=W.Layout(width="100%"))
+                               description="Deliverable", style=wide, layout=W.Layout(width="100%"))
+        self.role = W.Dropdown(options=[], description="Your role", style=wide, layout=W.Layout(width="100%"))
         self.by = W.Text(value=os.environ.get("MLOPS_ACCELERATOR_USER", ""), placeholder="Your name",
-                         continuous_update=True, layout=W.Layout(width="100%"))
+                         description="Your name", style=wide, continuous_update=True, layout=W.Layout(width="100%"))
         self.comment = W.Textarea(placeholder="Optional: what you checked, links to evidence",
-                                  layout=W.Layout(width="100%"), rows=2)
+                                  description="Comment", style=wide, layout=W.Layout(width="100%"), rows=2)
         self.sign_button = W.Button(description="Sign off", icon="pencil", button_style="primary",
                                     layout=W.Layout(width="auto"))
         self.sign_button.add_class("mlops-signoff")
@@ -44,21 +46,11 @@ class DeliverablesPanel:
         self.by.observe(self._enable, "value")
         self._roles_for_item()
 
-        def labelled(title: str, help_: str, w: W.Widget) -> W.Widget:
-            box = W.VBox([W.HTML(f'<div class="mlops-label">{title}</div><div class="mlops-help">{help_}</div>'), w])
-            box.add_class("mlops-field")
-            return box
-
         form = W.VBox([
             W.HTML('<div class="mlops-task-head">Sign off an item</div><div class="mlops-task-summary">'
                    "Only the roles allowed for the chosen item are offered; the sign-off is recorded in the "
                    "project ledger with your name and the time.</div>"),
-            labelled("Deliverable", "Items that need a person's sign-off.", self.item),
-            W.GridBox([labelled("Your role", "Roles allowed to sign this item.", self.role),
-                       labelled("Your name", "Recorded as the signer.", self.by)],
-                      layout=W.Layout(grid_template_columns="1fr 1fr")),
-            labelled("Comment", "", self.comment),
-            self.sign_button, self.sign_message,
+            self.item, self.role, self.by, self.comment, self.sign_button, self.sign_message,
         ])
         form.add_class("mlops-card")
         form.add_class("mlops-signoff-form")

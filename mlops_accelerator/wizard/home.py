@@ -13,6 +13,8 @@ from .board import board_html
 from .stage import _weeks, notebook_name
 from .style import note, progress_bar, stylesheet
 
+EVERYONE = "everyone"
+
 
 class HomeWizard:
     def __init__(self, project_dir: Any = None):
@@ -96,11 +98,31 @@ class HomeWizard:
 
     # -- dashboard ----------------------------------------------------------------------
 
+    def _default_role(self) -> str:
+        """The signed-in person's first roster role (MLOPS_ACCELERATOR_USER), else everyone."""
+        import os
+
+        user = os.environ.get("MLOPS_ACCELERATOR_USER", "").strip().lower()
+        if user:
+            try:
+                roster = self.project.effective_settings("foundations").get("team_roster") or []
+            except Exception:  # noqa: BLE001 - an unreadable project shows everything
+                roster = []
+            for member in roster:
+                if user in (str(member.get("name", "")).lower(), str(member.get("email", "")).lower()):
+                    roles = member.get("roles") or []
+                    if roles:
+                        return roles[0]
+        return EVERYONE
+
     def _dashboard(self) -> W.Widget:
         from ..roles import ROLES
 
-        self.role = W.Dropdown(options=[("Everyone: show all stages", None)]
-                               + [(r.name, r.id) for r in ROLES], layout=W.Layout(width="340px"))
+        # ipywidgets shows the value None as an empty box: "everyone" is a value of its own
+        self.role = W.Dropdown(options=[("Everyone: show all stages", EVERYONE)]
+                               + [(r.name, r.id) for r in ROLES], value=self._default_role(),
+                               description="I am a", style={"description_width": "initial"},
+                               layout=W.Layout(width="400px"))
         self.role.add_class("mlops-role-filter")
         self.role.observe(lambda _: self.render(), "value")
         self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="auto"))
@@ -112,8 +134,7 @@ class HomeWizard:
         self.mine.add_class("mlops-mine")
         self.board = W.HTML("")
         self.board.add_class("mlops-board-widget")
-        filter_row = W.HBox([W.HTML('<div class="mlops-label">I am a</div>', layout=W.Layout(width="auto")),
-                             self.role, self.refresh_button],
+        filter_row = W.HBox([self.role, self.refresh_button],
                             layout=W.Layout(align_items="center", margin="0 0 12px 0"))
         self.data: dict[str, Any] | None = None
         self.render(reload=True)
@@ -129,7 +150,7 @@ class HomeWizard:
         if reload or self.data is None:
             self.data = status_data(self.project)
         data = self.data
-        role = self.role.value
+        role = None if self.role.value == EVERYONE else self.role.value
         cat = load_catalogue()
         done = sum(s["deliverables"]["done"] for s in data["stages"])
         total = sum(s["deliverables"]["total"] for s in data["stages"])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
 from typing import Any
 
-import ipywidgets as W
-
-CURRENT = "#c50f1f"
-TARGET = "#0f6cbd"
+CURRENT = "var(--jp-error-color1, #c50f1f)"  # theme colours: legible in light and dark themes
+TARGET = "var(--jp-brand-color1, #0f6cbd)"
+LINE = "var(--jp-border-color2, #d6d6d6)"
 
 
 def radar_svg(axes: list[str], series: list[tuple[str, list[float | None], str]], *, max_level: int = 4,
@@ -28,17 +26,18 @@ def radar_svg(axes: list[str], series: list[tuple[str, list[float | None], str]]
     width = size + 2 * pad_x
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {size + 8}" width="{width}" '
              f'height="{size + 8}" role="img" aria-label="Maturity radar" class="mlops-radar-svg" '
-             'style="font-family: Segoe UI, system-ui, sans-serif">']
+             'style="font-family: var(--jp-ui-font-family, system-ui, sans-serif)">']
     for level in range(1, max_level + 1):  # rings
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, level) for i in range(n)))
-        parts.append(f'<polygon points="{pts}" fill="{"#fafafa" if level % 2 else "#fff"}" '
-                     'stroke="#d6d6d6" stroke-width="1"/>')
+        ring = f"var(--jp-layout-color{2 if level % 2 else 1}, #fafafa)"
+        parts.append(f'<polygon points="{pts}" style="fill:{ring};stroke:{LINE}" stroke-width="1"/>')
     for level in range(1, max_level + 1):
         x, y = point(0, level)
-        parts.append(f'<text x="{x + 4:.1f}" y="{y + 4:.1f}" font-size="10" fill="#8a8886">{level}</text>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 4:.1f}" font-size="10" '
+                     f'style="fill:var(--jp-ui-font-color2, #666)">{level}</text>')
     for i, label in enumerate(axes):  # spokes and labels
         x, y = point(i, max_level)
-        parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="#d6d6d6"/>')
+        parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" style="stroke:{LINE}"/>')
         lx, ly = point(i, max_level + 0.45)
         anchor = "middle" if abs(lx - cx) < 5 else ("start" if lx > cx else "end")
         words = label.split()
@@ -47,19 +46,20 @@ def radar_svg(axes: list[str], series: list[tuple[str, list[float | None], str]]
         top = ly + 4 - 7 * (len(lines) - 1)
         spans = "".join(f'<tspan x="{lx:.1f}" y="{top + 15 * k:.1f}">{html.escape(t)}</tspan>'
                         for k, t in enumerate(lines))
-        parts.append(f'<text font-size="12.5" font-weight="600" fill="#323130" text-anchor="{anchor}">'
+        parts.append(f'<text font-size="12.5" font-weight="600" style="fill:var(--jp-ui-font-color1, #323130)" '
+                     f'text-anchor="{anchor}">'
                      f"{spans}</text>")
     for name, values, colour in series:
         vals = [v if v is not None else 0 for v in values] + [0] * (n - len(values))
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, v in enumerate(vals)))
         dash = ' stroke-dasharray="6 4"' if colour == TARGET else ""
-        parts.append(f'<polygon points="{pts}" fill="{colour}" fill-opacity="0.14" stroke="{colour}" '
+        parts.append(f'<polygon points="{pts}" style="fill:{colour};stroke:{colour}" fill-opacity="0.14" '
                      f'stroke-width="2.5"{dash}><title>{html.escape(name)}</title></polygon>')
         for i, v in enumerate(values):
             if v is None:
                 continue
             x, y = point(i, v)
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}">'
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" style="fill:{colour}">'
                          f"<title>{html.escape(name)}: {html.escape(axes[i])} {v:g}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
@@ -84,65 +84,34 @@ def _level(v: Any) -> float | None:
         return None
 
 
-class MaturityRadar:
-    """The radar beside stage 1's assessment; redraws whenever the form changes."""
+def radar_html(values: dict[str, Any]) -> str:
+    """Stage 1's radar and its table as HTML (shown under the maturity task of the form widget)."""
+    from ..settings import schema_for
 
-    def __init__(self, form: Any, add_missing: Callable[[], None] | None = None):
-        from ..settings import schema_for
-
-        module = __import__(schema_for("foundations").__module__, fromlist=["x"])
-        self.dimensions: dict[str, str] = getattr(module, "DIMENSIONS", {
-            "people": "People", "model_creation": "Model creation", "model_release": "Model release",
-            "application_integration": "Application integration"})
-        self.levels: dict[int, str] = getattr(module, "MATURITY_LEVELS", {})
-        self.criteria: dict[str, dict[int, str]] = getattr(module, "MATURITY_CRITERIA", {})
-        self.chart = W.HTML(layout=W.Layout(width="auto", flex="0 0 auto"))
-        self.chart.add_class("mlops-radar")
-        self.details = W.HTML()
-        self.add_button = W.Button(description="Rate all four dimensions", icon="plus",
-                                   layout=W.Layout(width="auto"))
-        self.add_button.add_class("mlops-add")
-        if add_missing is not None:
-            self.add_button.on_click(lambda _: add_missing())
-        title = W.HTML('<div class="mlops-task-head">Maturity radar</div><div class="mlops-task-summary">'
-                       'Current level (red) against target (blue, dashed) for each dimension of the '
-                       'maturity model; it redraws as you choose levels.</div>')
-        self.widget = W.VBox([title, W.HBox([self.chart, self.details],
-                                            layout=W.Layout(align_items="flex-start")),
-                              self.add_button])
-        self.widget.add_class("mlops-task")
-        self.widget.add_class("mlops-radar-panel")
-        self.update(form.values())
-        form.on_change(lambda f: self.update(f.values()))
-
-    def update(self, values: dict[str, Any]) -> None:
-        axes, current, target = maturity_series(values, self.dimensions)
-        svg = radar_svg(axes, [("Target", target, TARGET), ("Current", current, CURRENT)],
-                        ring_labels=self.levels)
-        if self.chart.value != svg:
-            self.chart.value = svg
-        rows = []
-        for (key, label), c, t in zip(self.dimensions.items(), current, target, strict=True):
-            if c is None:
-                rows.append(f"<tr><td><b>{html.escape(label)}</b></td><td colspan=2 class='mlops-muted'>"
-                            "not rated yet</td></tr>")
-                continue
-            now = self.criteria.get(key, {}).get(int(c), "")
-            rows.append(f"<tr><td><b>{html.escape(label)}</b></td>"
-                        f"<td><span class='mlops-state failed'>{int(c)}</span> {html.escape(now)}</td>"
-                        f"<td><span class='mlops-state todo' style='color:{TARGET}'>"
-                        f"{'' if t is None else int(t)}</span></td></tr>")
-        missing = sum(c is None for c in current)
-        self.add_button.layout.display = None if missing else "none"
-        overall = [c for c in current if c is not None]
-        head = ""
-        if overall and not missing:
-            lowest = int(min(overall))
-            head = (f"<div class='mlops-note info'>Overall level: <b>{lowest} · "
-                    f"{html.escape(self.levels.get(lowest, ''))}</b> (the lowest dimension)</div>")
-        legend = (f"<div class='mlops-legend'><span><i style='background:{CURRENT}'></i>current</span>"
-                  f"<span><i style='background:{TARGET}'></i>target</span></div>")
-        text = (f"{head}{legend}<table class='mlops-table'><tr><th>Dimension</th><th>Now</th><th>Target</th></tr>"
-                f"{''.join(rows)}</table>")
-        if self.details.value != text:
-            self.details.value = text
+    module = __import__(schema_for("foundations").__module__, fromlist=["x"])
+    dimensions: dict[str, str] = getattr(module, "DIMENSIONS", {})
+    levels: dict[int, str] = getattr(module, "MATURITY_LEVELS", {})
+    criteria: dict[str, dict[int, str]] = getattr(module, "MATURITY_CRITERIA", {})
+    axes, current, target = maturity_series(values, dimensions)
+    svg = radar_svg(axes, [("Target", target, TARGET), ("Current", current, CURRENT)], ring_labels=levels)
+    rows = []
+    for (key, label), c, t in zip(dimensions.items(), current, target, strict=True):
+        if c is None:
+            rows.append(f"<tr><th scope='row'>{html.escape(label)}</th><td colspan=2>not rated yet</td></tr>")
+            continue
+        now = criteria.get(key, {}).get(int(c), "")
+        rows.append(f"<tr><th scope='row'>{html.escape(label)}</th><td>{int(c)} · {html.escape(now)}</td>"
+                    f"<td>{'' if t is None else int(t)}</td></tr>")
+    rated = [c for c in current if c is not None]
+    head = ""
+    if rated and len(rated) == len(current):
+        lowest = int(min(rated))
+        head = (f"<p class='mlops-radar-overall'>Overall level: <b>{lowest} · {html.escape(levels.get(lowest, ''))}"
+                "</b> (the lowest dimension)</p>")
+    elif len(rated) < len(current):
+        head = "<p>Rate all four dimensions (add rows above) to see the overall level.</p>"
+    return (f"<div class='mlops-radar-panel'><h4>Maturity radar</h4><p class='mlops-small'>Current level (solid) "
+            f"against target (dashed) for each dimension; it redraws as you choose levels.</p>{head}"
+            f"<div class='mlops-radar-row'><div class='mlops-radar'>{svg}</div><table class='mlops-table'><thead><tr>"
+            f"<th scope='col'>Dimension</th><th scope='col'>Now</th><th scope='col'>Target</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></div>")

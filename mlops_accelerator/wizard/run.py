@@ -66,22 +66,23 @@ class RunPanel:
         self.failure.add_class("mlops-run-failure")
         self.outputs = W.HTML("")
         self.outputs.add_class("mlops-outputs")
-        self.charts = W.Box([], layout=W.Layout(display="flex", flex_flow="row wrap"))
-        self.preview_pick = W.Dropdown(options=[], description="", layout=W.Layout(width="420px"))
+        self.charts = W.HTML("")  # charts inline as images: one model however many charts
+        self.charts.add_class("mlops-charts")
+        self.chart_paths: list[str] = []
+        self.preview_pick = W.Dropdown(options=[], description="Preview an output",
+                                       style={"description_width": "initial"}, layout=W.Layout(width="560px"))
         self.preview_pick.observe(self._preview, "value")
         self.preview = W.HTML("")
-        self.preview_box = W.VBox([W.HTML('<div class="mlops-label">Preview an output</div>'),
-                                   self.preview_pick, self.preview])
+        self.preview_box = W.VBox([self.preview_pick, self.preview])
         self.preview_box.layout.display = "none"
         self.log = W.HTML("")
         self.log_text = ""
-        self.log_box = W.VBox([W.HTML('<div class="mlops-label">Live log</div>'), self.log])
-        self.log_box.add_class("mlops-log")
-        self.log_box.layout.display = "none"
+        self.log.add_class("mlops-log")
+        self.log.layout.display = "none"
         self.widget = W.VBox([self.intro, W.HBox([self.run_button, self.bar, self.state],
                                                  layout=W.Layout(align_items="center")),
                               self.failure, self.table, self.outputs, self.charts, self.preview_box,
-                              self.log_box])
+                              self.log])
         self.widget.add_class("mlops-runpanel")
         self._show_last_run()
 
@@ -111,7 +112,8 @@ class RunPanel:
             return None
         self.failure.value = ""
         self.outputs.value = ""
-        self.charts.children = []
+        self.charts.value = ""
+        self.chart_paths = []
         self.state.value = '<span class="mlops-state queued">starting…</span>'
         self.run_button.disabled = True
         self._follow()
@@ -174,10 +176,11 @@ class RunPanel:
         self._render_outputs(p)
         log = clean_log(p.get("log_tail") or "")
         if log:
-            self.log_box.layout.display = None
+            self.log.layout.display = None
             if self.log_text != log:
                 self.log_text = log
-                self.log.value = f'<pre class="mlops-logpre">{html.escape(log)}</pre>'
+                self.log.value = (f'<div class="mlops-label">Live log</div>'
+                                  f'<pre class="mlops-logpre">{html.escape(log)}</pre>')
 
     def _failures(self, p: dict[str, Any]) -> str:
         parts = []
@@ -189,8 +192,8 @@ class RunPanel:
             cell = e.get("cell_index")
             where = f"at cell {cell}" if cell is not None else "before its first cell"
             source = self._cell_source(nb.get("output"), cell)
-            code = f"<pre class='mlops-small' style='background:#fff;padding:6px;border-radius:4px;" \
-                   f"white-space:pre-wrap'>{html.escape(source)}</pre>" if source else ""
+            code = ("<pre class='mlops-small' style='background:var(--jp-layout-color2);padding:6px;"
+                    f"border-radius:4px;white-space:pre-wrap'>{html.escape(source)}</pre>") if source else ""
             parts.append(f"<b>{html.escape(str(nb.get('notebook')))}</b> stopped {where}: "
                          f"<b>{html.escape(str(e.get('ename') or 'error'))}</b>: "
                          f"{html.escape(str(e.get('evalue') or ''))}{code}")
@@ -232,8 +235,9 @@ class RunPanel:
                               f"<div class='mlops-help'>In <code>{html.escape(str(self.project.root))}</code>; "
                               f"click to download, or preview below.</div><ul>{''.join(items)}</ul>")
         charts = [rel for rel in outputs if rel.lower().endswith((".png", ".svg"))]
-        if [getattr(c, "_mlops_rel", None) for c in self.charts.children] != charts:
-            self.charts.children = [self._chart(rel) for rel in charts[:12]]
+        if self.chart_paths != charts[:12]:
+            self.chart_paths = charts[:12]
+            self.charts.value = "".join(self._chart(rel) for rel in self.chart_paths)
         options = [rel for rel in outputs if not rel.endswith(".ipynb")]
         if list(self.preview_pick.options) != [None, *options]:
             current = self.preview_pick.value
@@ -254,18 +258,19 @@ class RunPanel:
         return (f'<a download="{html.escape(path.name)}" href="data:{mime};base64,{data}">{name}</a> '
                 f"<span class='mlops-muted mlops-small'>({max(size // 1024, 1)} KB)</span>")
 
-    def _chart(self, rel: str) -> W.Widget:
+    def _chart(self, rel: str) -> str:
         path = self.project.root / rel
         try:
             data = path.read_bytes()
         except OSError:
-            data = b""
-        fmt = "svg+xml" if rel.lower().endswith(".svg") else "png"
-        img = W.Image(value=data, format=fmt, layout=W.Layout(max_width="540px", height="auto"))
-        box = W.VBox([img, W.HTML(f"<div class='mlops-small mlops-muted'>{html.escape(Path(rel).name)}</div>")])
-        box.add_class("mlops-card")
-        box._mlops_rel = rel
-        return box
+            return ""
+        if len(data) > MAX_LINK_BYTES:
+            return ""
+        mime = "image/svg+xml" if rel.lower().endswith(".svg") else "image/png"
+        name = html.escape(Path(rel).name)
+        return (f"<figure class='mlops-card mlops-chart'><img alt='{name}' style='max-width:540px;width:100%' "
+                f"src='data:{mime};base64,{base64.b64encode(data).decode()}'><figcaption class='mlops-small "
+                f"mlops-muted'>{name}</figcaption></figure>")
 
     def _preview(self, change: Any) -> None:
         rel = change["new"]
@@ -280,8 +285,9 @@ class RunPanel:
             return
         if rel.endswith(".html"):
             self.preview.value = (f'<iframe srcdoc="{html.escape(text, quote=True)}" style="width:100%;'
-                                  'height:480px;border:1px solid #e0e0e0;border-radius:6px"></iframe>')
+                                  'height:480px;border:1px solid var(--jp-border-color2);border-radius:6px"></iframe>')
         else:
-            self.preview.value = (f"<pre style='max-height:420px;overflow:auto;background:#fafafa;padding:8px;"
-                                  f"border:1px solid #eee;border-radius:6px;white-space:pre-wrap'>"
+            self.preview.value = (f"<pre style='max-height:420px;overflow:auto;background:var(--jp-layout-color2);"
+                                  "padding:8px;"
+                                  f"border:1px solid var(--jp-border-color2);border-radius:6px;white-space:pre-wrap'>"
                                   f"{html.escape(text)}</pre>")

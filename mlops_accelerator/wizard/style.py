@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-BLUE = "#0f6cbd"
-RED = "#c50f1f"
-GREEN = "#107c10"
-ORANGE = "#bc4b09"
-GREY = "#616161"
+# Every colour is a JupyterLab theme variable, so light, dark and high-contrast themes stay legible.
+BLUE = "var(--jp-brand-color1, #1976d2)"
+RED = "var(--jp-error-color1, #d32f2f)"
+GREEN = "var(--jp-success-color1, #388e3c)"
+ORANGE = "var(--jp-warn-color1, #f57c00)"
+GREY = "var(--jp-ui-font-color2, #555)"
+FG = "var(--jp-ui-font-color1, #222)"
+BG = "var(--jp-layout-color1, #fff)"
+BG2 = "var(--jp-layout-color2, #eee)"
+LINE = "var(--jp-border-color2, #e0e0e0)"
 
 CSS = f"""
-.mlops-app {{ font-family: "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", sans-serif;
-  color: #242424; max-width: 1180px; margin: 0 auto; font-size: 14px; line-height: 1.45; }}
+.mlops-app {{ font-family: var(--jp-ui-font-family, system-ui, sans-serif);
+  color: {FG}; max-width: 1180px; margin: 0 auto; font-size: 14px; line-height: 1.45; }}
 .mlops-app .widget-html-content, .mlops-app .widget-label {{ font-family: inherit; font-size: 14px;
   line-height: 1.45; }}
 .mlops-app .widget-html, .mlops-app .widget-html-content {{ height: auto; width: 100%; }}
 .mlops-app h1, .mlops-app h2, .mlops-app h3 {{ font-weight: 600; margin: 0; }}
 .mlops-header {{ display: flex; justify-content: space-between; align-items: flex-end;
-  border-bottom: 1px solid #e0e0e0; padding: 4px 0 12px 0; margin-bottom: 12px; }}
+  border-bottom: 1px solid {LINE}; padding: 4px 0 12px 0; margin-bottom: 12px; }}
 .mlops-header h1 {{ font-size: 24px; line-height: 1.25; }}
 .mlops-kicker {{ color: {GREY}; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; }}
 .mlops-header a, .mlops-app a {{ color: {BLUE}; text-decoration: none; }}
@@ -28,10 +33,10 @@ CSS = f"""
 
 /* stepper */
 .mlops-stepper {{ gap: 6px; margin: 0 0 16px 0; flex-wrap: wrap; }}
-.mlops-app .jupyter-button.mlops-step {{ background: #f5f5f5; color: #424242; border-radius: 16px;
-  border: 1px solid #e0e0e0; height: 32px; padding: 0 14px; box-shadow: none; font-size: 13px; }}
-.mlops-app .jupyter-button.mlops-step-done {{ background: #ebf3fc; color: {BLUE}; border-color: #b4d6fa; }}
-.mlops-app .jupyter-button.mlops-step-current {{ background: {BLUE}; color: #fff; border-color: {BLUE};
+.mlops-app .jupyter-button.mlops-step {{ background: {BG2}; color: {FG}; border-radius: 16px;
+  border: 1px solid {LINE}; height: 32px; padding: 0 14px; box-shadow: none; font-size: 13px; }}
+.mlops-app .jupyter-button.mlops-step-done {{ background: {BG}; color: {BLUE}; border-color: {LINE}; }}
+.mlops-app .jupyter-button.mlops-step-current {{ background: {BLUE}; color: {BG}; border-color: {BLUE};
   font-weight: 600; }}
 .mlops-app .jupyter-button.mlops-step:disabled {{ opacity: .55; }}
 
@@ -40,19 +45,19 @@ CSS = f"""
 .mlops-app .widget-vbox > .jupyter-button {{ align-self: flex-start; }}
 .mlops-app .widget-vbox > .jupyter-button.mlops-add {{ align-self: stretch; }}
 .mlops-app .jupyter-button.mod-primary {{ background: {BLUE}; }}
-.mlops-app .jupyter-button.mlops-add {{ background: #fff; color: {BLUE}; border: 1px dashed #91bde9;
+.mlops-app .jupyter-button.mlops-add {{ background: {BG}; color: {BLUE}; border: 1px dashed {LINE};
   margin-top: 6px; }}
-.mlops-app .jupyter-button.mlops-remove {{ background: #fff; color: {RED}; border: 1px solid #f1bbbc;
+.mlops-app .jupyter-button.mlops-remove {{ background: {BG}; color: {RED}; border: 1px solid {LINE};
   height: 26px; font-size: 12px; }}
-.mlops-nav {{ border-top: 1px solid #e0e0e0; padding-top: 12px; margin-top: 18px;
+.mlops-nav {{ border-top: 1px solid {LINE}; padding-top: 12px; margin-top: 18px;
   justify-content: space-between; }}
 .mlops-nav .jupyter-button {{ min-width: 120px; height: 34px; }}
 
 /* forms */
-.mlops-task {{ border: 1px solid #e0e0e0; border-radius: 8px; padding: 12px 16px 14px 16px;
-  margin: 0 0 14px 0; background: #fff; }}
+.mlops-task {{ border: 1px solid {LINE}; border-radius: 8px; padding: 12px 16px 14px 16px;
+  margin: 0 0 14px 0; background: {BG}; }}
 .mlops-task-head {{ font-size: 17px; font-weight: 600; }}
-.mlops-task-id {{ color: {BLUE}; font-weight: 600; font-size: 13px; background: #ebf3fc; border-radius: 10px;
+.mlops-task-id {{ color: {BLUE}; font-weight: 600; font-size: 13px; background: {BG}; border-radius: 10px;
   padding: 1px 8px; margin-right: 4px; vertical-align: 2px; }}
 .mlops-task-summary {{ color: {GREY}; font-size: 13px; margin: 2px 0 8px 0; max-width: 900px; }}
 .mlops-field {{ padding: 4px 0 2px 0; min-width: 0; }}
@@ -68,79 +73,85 @@ CSS = f"""
 .mlops-signoff-form .widget-gridbox {{ gap: 0 22px; }}
 .mlops-label {{ font-weight: 600; font-size: 13.5px; }}
 .mlops-help {{ color: {GREY}; font-size: 12.5px; line-height: 1.35; margin-bottom: 3px; }}
-.mlops-hint {{ color: #8a8886; }}
+.mlops-hint {{ color: {GREY}; }}
 .mlops-app .mlops-field .widget-text, .mlops-app .mlops-field .widget-dropdown,
 .mlops-app .mlops-field .widget-textarea {{ margin: 2px 0; }}
 .mlops-invalid input, .mlops-invalid select, .mlops-invalid textarea {{ border-color: {RED} !important;
-  background: #fdf3f4 !important; }}
+  background: {BG} !important; }}
 .mlops-error {{ color: {RED}; font-size: 12.5px; line-height: 1.35; margin-top: 2px; }}
 .mlops-error-line {{ margin: 1px 0; }}
-.mlops-rule {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; color: #a4262c;
-  background: #fdf3f4; border-radius: 3px; padding: 0 4px; white-space: nowrap; }}
-.mlops-got {{ color: #8a3a3f; }}
-.mlops-record {{ border-left: 3px solid #e0e0e0; padding-left: 12px; margin: 4px 0; }}
+.mlops-rule {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; color: {RED};
+  background: {BG}; border-radius: 3px; padding: 0 4px; white-space: nowrap; }}
+.mlops-got {{ color: {FG}; }}
+.mlops-record {{ border-left: 3px solid {LINE}; padding-left: 12px; margin: 4px 0; }}
 .mlops-rows {{ gap: 8px; }}
-.mlops-row {{ border: 1px solid #e6e6e6; border-radius: 6px; padding: 6px 10px 8px 10px;
-  background: #fafafa; margin: 4px 0; }}
+.mlops-row {{ border: 1px solid {LINE}; border-radius: 6px; padding: 6px 10px 8px 10px;
+  background: {BG}; margin: 4px 0; }}
 .mlops-row .mlops-record {{ border-left: none; padding-left: 0; margin: 0; }}
-.mlops-row-head {{ border-bottom: 1px solid #eee; padding-bottom: 4px; margin-bottom: 2px; }}
-.mlops-row-title {{ font-weight: 600; font-size: 13px; color: #323130; }}
+.mlops-row-head {{ border-bottom: 1px solid {LINE}; padding-bottom: 4px; margin-bottom: 2px; }}
+.mlops-row-title {{ font-weight: 600; font-size: 13px; color: {FG}; }}
 .mlops-row-summary {{ font-weight: 400; color: {GREY}; }}
 .mlops-empty {{ color: {GREY}; font-style: italic; font-size: 13px; }}
 .mlops-multi .widget-checkbox {{ margin-right: 16px; }}
-.mlops-summary-errors {{ border: 1px solid #f1bbbc; background: #fdf3f4; color: #751d1f;
+.mlops-summary-errors {{ border: 1px solid {LINE}; background: {BG}; color: {FG};
   border-radius: 6px; padding: 8px 12px; margin-bottom: 12px; font-size: 13px; }}
 .mlops-summary-errors ul {{ margin: 4px 0 0 0; padding-left: 20px; }}
 
 /* settings navigation */
 .mlops-tasknav {{ gap: 4px; }}
-.mlops-app .jupyter-button.mlops-tasklink {{ justify-content: flex-start; text-align: left; background: #fff;
-  color: #323130; border: 1px solid transparent; border-radius: 6px; height: auto; min-height: 34px;
+.mlops-app .jupyter-button.mlops-tasklink {{ justify-content: flex-start; text-align: left; background: {BG};
+  color: {FG}; border: 1px solid transparent; border-radius: 6px; height: auto; min-height: 34px;
   padding: 6px 10px; white-space: normal; line-height: 1.3; box-shadow: none; font-size: 13px; }}
-.mlops-app .jupyter-button.mlops-tasklink-current {{ background: #ebf3fc; border-color: #b4d6fa;
+.mlops-app .jupyter-button.mlops-tasklink-current {{ background: {BG}; border-color: {LINE};
   color: {BLUE}; font-weight: 600; }}
 .mlops-app .jupyter-button.mlops-tasklink-bad {{ color: {RED}; }}
 
 /* notes and panels */
-.mlops-card {{ border: 1px solid #e0e0e0; border-radius: 8px; padding: 12px 16px; background: #fff;
+.mlops-card {{ border: 1px solid {LINE}; border-radius: 8px; padding: 12px 16px; background: {BG};
   margin-bottom: 12px; box-sizing: border-box; min-width: 0; }}
 .mlops-card h3 {{ font-size: 16px; margin-bottom: 6px; }}
 .mlops-note {{ border-radius: 6px; padding: 10px 14px; margin: 8px 0; font-size: 13.5px; box-sizing: border-box; }}
-.mlops-note.ok {{ background: #f1faf1; border: 1px solid #9fd89f; color: #0e4f0e; }}
-.mlops-note.warn {{ background: #fff9f5; border: 1px solid #fdcfb4; color: #7a3104; }}
-.mlops-note.bad {{ background: #fdf3f4; border: 1px solid #f1bbbc; color: #751d1f; }}
-.mlops-note.info {{ background: #ebf3fc; border: 1px solid #b4d6fa; color: #0c3b5e; }}
-.mlops-chip {{ display: inline-block; background: #f0f0f0; color: #424242; border-radius: 10px;
+.mlops-note.ok {{ background: {BG}; border: 1px solid {LINE}; color: {FG}; }}
+.mlops-note.warn {{ background: {BG}; border: 1px solid {LINE}; color: {FG}; }}
+.mlops-note.bad {{ background: {BG}; border: 1px solid {LINE}; color: {FG}; }}
+.mlops-note.info {{ background: {BG}; border: 1px solid {LINE}; color: {FG}; }}
+.mlops-chip {{ display: inline-block; background: {BG2}; color: {FG}; border-radius: 10px;
   padding: 1px 9px; margin: 2px 4px 2px 0; font-size: 12px; max-width: 100%; box-sizing: border-box; }}
-.mlops-chip.me {{ background: {BLUE}; color: #fff; }}
+.mlops-chip.me {{ background: {BLUE}; color: {BG}; }}
 .mlops-table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
-.mlops-table th {{ text-align: left; color: {GREY}; font-weight: 600; border-bottom: 2px solid #e0e0e0;
+.mlops-table th {{ text-align: left; color: {GREY}; font-weight: 600; border-bottom: 2px solid {LINE};
   padding: 6px 8px; }}
-.mlops-table td {{ border-bottom: 1px solid #eee; padding: 6px 8px; vertical-align: top; }}
+.mlops-table td {{ border-bottom: 1px solid {LINE}; padding: 6px 8px; vertical-align: top; }}
 .mlops-table code, .mlops-app code {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px;
-  background: #f5f5f5; border-radius: 3px; padding: 0 4px; word-break: break-all; }}
-.mlops-old {{ color: #a4262c; text-decoration: line-through; }}
-.mlops-new {{ color: #0e700e; font-weight: 600; }}
-.mlops-state {{ display: inline-block; border-radius: 10px; padding: 1px 9px; font-size: 12px;
-  font-weight: 600; white-space: nowrap; }}
-.mlops-state.done, .mlops-state.succeeded {{ background: #e7f5e7; color: {GREEN}; }}
-.mlops-state.failed {{ background: #fdf3f4; color: {RED}; }}
-.mlops-state.awaiting_signoff, .mlops-state.running {{ background: #fff4ec; color: {ORANGE}; }}
-.mlops-state.todo, .mlops-state.queued, .mlops-state.pending {{ background: #f0f0f0; color: #424242; }}
-.mlops-state.not_applicable, .mlops-state.skipped {{ background: #fafafa; color: #a0a0a0; }}
+  background: {BG2}; color: {FG}; border-radius: 3px; padding: 0 4px; word-break: break-all; }}
+.mlops-old {{ color: {FG}; text-decoration: line-through; }}
+.mlops-new {{ color: {FG}; font-weight: 600; }}
+/* states: the text in the theme's text colour (legible), the state's colour on the border and dot */
+.mlops-state {{ display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; color: {FG};
+  background: {BG}; border: 1px solid {LINE}; font-weight: 600; white-space: nowrap; }}
+.mlops-state::before {{ content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%;
+  margin-right: 5px; background: {GREY}; vertical-align: 0; }}
+.mlops-state.done, .mlops-state.succeeded {{ border-color: {GREEN}; }}
+.mlops-state.done::before, .mlops-state.succeeded::before {{ background: {GREEN}; }}
+.mlops-state.failed {{ border-color: {RED}; }}
+.mlops-state.failed::before {{ background: {RED}; }}
+.mlops-state.awaiting_signoff, .mlops-state.running {{ border-color: {ORANGE}; }}
+.mlops-state.awaiting_signoff::before, .mlops-state.running::before {{ background: {ORANGE}; }}
+.mlops-state.todo, .mlops-state.queued, .mlops-state.pending {{ background: {BG2}; }}
+.mlops-state.not_applicable, .mlops-state.skipped {{ color: {GREY}; }}
 .mlops-logpre {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; line-height: 1.45;
-  background: #1e1e1e !important; color: #d4d4d4 !important; border-radius: 6px; padding: 10px 12px !important;
+  background: {BG2} !important; color: {FG} !important; border-radius: 6px; padding: 10px 12px !important;
   margin: 4px 0 !important; max-height: 280px; overflow: auto; white-space: pre-wrap; }}
 .mlops-guide-grid {{ display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 14px;
   padding-right: 2px; }}
 .mlops-guide-grid ol, .mlops-guide-grid ul {{ margin: 4px 0; padding-left: 20px; }}
 .mlops-guide-grid li {{ margin: 5px 0; }}
-.mlops-progress {{ height: 8px; background: #edebe9; border-radius: 4px; overflow: hidden; }}
+.mlops-progress {{ height: 8px; background: {BG2}; border-radius: 4px; overflow: hidden; }}
 .mlops-progress span {{ display: block; height: 8px; background: {GREEN}; border-radius: 4px; }}
 
 /* home and board */
 .mlops-stages {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 12px; }}
-.mlops-stage {{ border: 1px solid #e0e0e0; border-radius: 8px; padding: 12px 14px; background: #fff;
+.mlops-stage {{ border: 1px solid {LINE}; border-radius: 8px; padding: 12px 14px; background: {BG};
   display: flex; flex-direction: column; gap: 6px; }}
 .mlops-stage.dim {{ opacity: .42; }}
 .mlops-stage.mine {{ border-color: {BLUE}; box-shadow: 0 0 0 1px {BLUE} inset; }}
@@ -149,13 +160,13 @@ CSS = f"""
 .mlops-stage .open {{ margin-top: auto; font-weight: 600; }}
 .mlops-board {{ display: grid; grid-template-columns: repeat(7, minmax(128px, 1fr)); gap: 8px;
   overflow-x: auto; }}
-.mlops-col {{ background: #f7f7f7; border-radius: 8px; padding: 8px; min-width: 0; }}
+.mlops-col {{ background: {BG2}; border-radius: 8px; padding: 8px; min-width: 0; }}
 .mlops-col h4 {{ font-size: 12.5px; margin: 0 0 6px 0; font-weight: 600; }}
-.mlops-item {{ font-size: 11.5px; line-height: 1.3; background: #fff; border-left: 4px solid #bdbdbd;
+.mlops-item {{ font-size: 11.5px; line-height: 1.3; background: {BG}; border-left: 4px solid {LINE};
   border-radius: 4px; padding: 4px 6px; margin: 5px 0; box-shadow: 0 1px 1px rgba(0,0,0,.06); }}
 .mlops-item b {{ font-size: 11px; }}
 .mlops-item.done {{ border-color: {GREEN}; }}
-.mlops-item.failed {{ border-color: {RED}; background: #fff8f8; }}
+.mlops-item.failed {{ border-color: {RED}; background: {BG}; }}
 .mlops-item.awaiting_signoff {{ border-color: {ORANGE}; }}
 .mlops-item.not_applicable {{ opacity: .45; }}
 .mlops-item.mine {{ box-shadow: 0 0 0 2px {BLUE}; }}
@@ -163,7 +174,7 @@ CSS = f"""
 .mlops-legend i {{ display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px;
   vertical-align: -1px; }}
 .mlops-kpis {{ display: flex; gap: 12px; margin: 4px 0 14px 0; flex-wrap: wrap; }}
-.mlops-kpi {{ border: 1px solid #e0e0e0; border-radius: 8px; padding: 8px 16px; background: #fff; }}
+.mlops-kpi {{ border: 1px solid {LINE}; border-radius: 8px; padding: 8px 16px; background: {BG}; }}
 .mlops-kpi b {{ display: block; font-size: 22px; line-height: 1.2; }}
 .mlops-kpi span {{ color: {GREY}; font-size: 12px; }}
 .mlops-outputs li {{ margin: 3px 0; }}

@@ -154,6 +154,11 @@ def test_wizard_button_opens_the_trusted_wizard_notebook(page, lab):
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
     expect(tab).to_contain_text("02-design", timeout=30_000)
     assert (lab.root / "wizards" / "02-design.ipynb").is_file()
+    assert (lab.root / "wizards" / "home.ipynb").is_file()  # its "All stages" link has a target
+    # Rendered, not a code cell with no hint to run it: the cell runs on open and its code is hidden.
+    wizard = page.locator(".jp-NotebookPanel:visible .jp-OutputArea .mlops-wizard[data-ready]")
+    expect(wizard).to_be_visible(timeout=90_000)
+    expect(page.locator(".jp-NotebookPanel:visible .jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
     # Trusted: JupyterLab shows no "Not Trusted" indicator for it.
     expect(page.locator(".jp-NotebookPanel:visible .jp-StatusItem-trust, "
                         ".jp-NotebookPanel:visible [data-icon='ui-components:not-trusted']")).to_have_count(0)
