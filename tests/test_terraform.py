@@ -146,3 +146,20 @@ def test_user_text_stays_data(tmp_path):
     assert done.returncode == 0, done.stderr
     value = json.loads(json.loads(done.stdout.strip().splitlines()[-1]))
     assert value["owner"] == HOSTILE and value['cost"${x}'] == "contoso-churn-dev"
+
+
+def test_budget_alerts_that_differ_per_environment_are_a_dynamic_block(tmp_path):
+    from mlops_accelerator.sample import sample_settings
+
+    budgets = sample_settings()["design"]["budgets"]
+    assert len(budgets) > 1
+    budgets[0]["alert_thresholds"] = [90]
+    design, folder = _write(tmp_path, budgets=budgets)
+    text = (folder / "main.tf").read_text()
+    assert 'dynamic "notification"' in text and "for_each = var.budgetNotifications" in text
+    assert "notification.value.contactEmails" in text
+    hcl2.loads(text)
+    assert _used(folder) == _declared(folder)
+    first = (folder / terraform.tfvars_name(budgets[0]["env"])).read_text()
+    hcl2.loads(first)
+    assert '"actual_GreaterThan_90_Percent" = {' in first and '"threshold" = 90' in first
