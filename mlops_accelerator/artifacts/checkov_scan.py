@@ -1,7 +1,7 @@
 """Scan generated infrastructure code with checkov, offline, and judge the result.
 
 checkov runs as a subprocess (`python -m checkov.main`, the interpreter of this
-environment) over a folder with `--framework arm bicep --skip-download -o json`; nothing
+environment) over a folder with `--framework arm bicep terraform --skip-download -o json`; nothing
 is fetched from the network. A file checkov cannot parse is a *parse error*, which counts
 as a failure like a failed check (a template nobody could scan is not a safe template).
 A skipped check counts as accepted only when its suppression carries a written reason.
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-FRAMEWORKS = ("arm", "bicep")
+FRAMEWORKS = ("arm", "bicep", "terraform")
 NO_REASON = "No comment provided"  # what checkov reports for a suppression without a reason
 _SKIP = re.compile(r"([A-Z_\d]+)(:[^\n]+)?")  # checkov's own pattern for ARM metadata.checkov entries
 
@@ -111,8 +111,9 @@ def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeou
 
     Returns {"ok", "passed", "failed", "skipped", "parse_errors", "failed_checks",
     "skipped_checks", "passed_checks", "parse_error_files", "unreasoned_skips", "frameworks",
-    "arm_graph_suppressions", "duration_s", "checkov_version"}. `ok` is True when nothing failed, nothing failed to
-    parse and every skip has a reason.
+    "arm_graph_suppressions", "frameworks_without_files", "frameworks_without_checks", "duration_s",
+    "checkov_version"}. `ok` is True when nothing failed, nothing failed to parse, every skip has a reason
+    and every framework asked for had files on which checkov evaluated at least one check.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -146,6 +147,8 @@ def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeou
         summary = report.get("summary") or {}
         results = report.get("results") or {}
         out["checkov_version"] = out["checkov_version"] or summary.get("checkov_version")
+        if "check_type" not in report:  # checkov's report when no framework found anything to judge
+            continue
         counts = {k: int(summary.get(k, 0) or 0) for k in ("passed", "failed", "skipped", "parsing_errors")}
         out["frameworks"][framework] = counts
         out["passed"] += counts["passed"]
@@ -160,6 +163,10 @@ def scan(folder: str | Path, frameworks: tuple[str, ...] = FRAMEWORKS, *, timeou
     # A framework that found no file reports nothing: that is a failure to scan, not a pass.
     missing = [f for f in frameworks if f not in out["frameworks"]]
     out["frameworks_without_files"] = missing
+    # Files checkov read but judged with no check at all (e.g. only azapi resources) were not scanned.
+    unjudged = [f for f, c in out["frameworks"].items() if not (c["passed"] or c["failed"] or c["skipped"])]
+    out["frameworks_without_checks"] = unjudged
+    missing = missing + unjudged
     out["ok"] = (out["failed"] == 0 and out["parse_errors"] == 0 and not out["unreasoned_skips"]
                  and not missing)
     out["duration_s"] = round(time.monotonic() - started, 1)
@@ -182,6 +189,8 @@ def problems(result: dict[str, Any]) -> list[str]:
     out += [f"{s['framework']}: {s['check_id']} on {s['resource']} is suppressed without a reason"
             for s in result["unreasoned_skips"]]
     out += [f"no {f} file was found to scan" for f in result.get("frameworks_without_files", [])]
+    out += [f"checkov evaluated no check on the {f} files (nothing it knows how to judge)"
+            for f in result.get("frameworks_without_checks", [])]
     return out
 
 
