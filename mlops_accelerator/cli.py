@@ -556,5 +556,9 @@ from .serve import serve  # noqa: E402  (light: the Voila app starts only when t
 
 main.add_command(serve)
 
+from .monitoring.cli import monitor  # noqa: E402  (light: pandas and scipy load when a pass runs)
+
+main.add_command(monitor)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
