@@ -81,7 +81,8 @@ def trigger(project: Any, alerts: list[dict[str, Any]], monitor: Any, *, now: da
     if last is not None:
         return project.record("retraining", status="skipped_cooldown", **base, last_run_id=last.get("run_id"),
                               reason=f"a retraining run started at {last['ts']} (alerts "
-                                     f"{', '.join(last['alert_ids'])}); the {monitor.retrain_cooldown_hours} h cooldown lasts until "
+                                     f"{', '.join(last['alert_ids'])}); the {monitor.retrain_cooldown_hours} h "
+                                     "cooldown lasts until "
                                      f"{until.isoformat(timespec='seconds')}")
     if not _has_stage5_templates(templates_root):
         return project.record("retraining", status="not_started", **base,
