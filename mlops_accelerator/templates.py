@@ -1,9 +1,10 @@
 """The stage notebook templates: discovery, their parameters, and what to inject.
 
-A template is `notebooks/<NN>-<slug>/<name>.ipynb` with one cell tagged `parameters`
-whose assignments (`name: type = default`) are settings of the stage (or of an earlier
-stage), plus the runner-provided names below. The settings schema stays the single
-source: a test checks every template parameter against it.
+A template is `notebooks/<NN>-<slug>/<name>.ipynb` with one cell tagged `parameters`: a
+`settings` mapping (every stage's settings, read through `settings.parameters.from_parameters`)
+and the runner-provided names below. A template may also take a single setting by name
+(`name: type = default`) when a person would change it by hand; a test checks each against the
+schema, which stays the single source.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .errors import UsageError
 from .resources import templates_dir
 
 RUNNER_PARAMETERS = {
+    "settings": "dict",  # stage slug -> that stage's effective settings (read with settings.parameters)
     "project_dir": "str",  # the project workspace folder (absolute)
     "output_dir": "str",  # where this stage's artifacts go (absolute)
     "target": "str",  # execution target: local (azureml later)
@@ -89,6 +91,11 @@ def parameter_values(template: Template, effective: dict[str, dict[str, Any]],
     order = [template.stage] + [s for s in stage_slugs() if s != template.stage]
     values = {}
     for p in template.parameters:
+        if p.name == "settings":
+            from .settings.parameters import project_parameters
+
+            values[p.name] = project_parameters(effective)
+            continue
         if p.name in RUNNER_PARAMETERS:
             values[p.name] = runner[p.name]
             continue

@@ -352,8 +352,14 @@ def test_stage2_runs_on_the_sample_project(tmp_path):
     assert result.status == "succeeded", [n.error for n in result.notebooks if n.status != "succeeded"]
     assert len(result.notebooks) == 4
     evidence = result.stages["design"]["evidence"]
-    assert set(evidence["artifacts"]) == {"design_doc", "decision_records", "custom_roles", "role_assignments"}
+    assert set(evidence["artifacts"]) == {"design_doc", "decision_records", "custom_roles", "role_assignments",
+                                          "iac", "checkov_report"}
     assert evidence["design_version"] == "1.0"
+    # the IaC scan stage 3's S3-06 reads: clean, and a valid parameter file per environment
+    assert evidence["iac"]["checkov"]["failed"] == 0 and evidence["iac"]["checkov"]["parse_errors"] == 0
+    assert set(evidence["iac"]["tools"]) >= {"arm", "bicep"}
+    assert all(p["valid"] for p in evidence["iac"]["parameter_files"].values())
+    assert set(evidence["iac"]["parameter_files"]) == {e["name"] for e in sample_settings()["design"]["environments"]}
     stage_dir = project.root / result.run_dir / "02-design" / "design"
     arm = json.loads((stage_dir / "iac" / "arm" / "azuredeploy.json").read_text())
     assert arm["resources"]

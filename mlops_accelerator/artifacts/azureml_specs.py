@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from ..naming import COMPUTE_CLUSTER, COMPUTE_INSTANCE, WORKSPACE
+from ..settings.shared import GUID_PATTERN, expand_tags
 
 SPEC_ROOT = "azureml"
 REGISTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GUID = re.compile(GUID_PATTERN)
 CONFIG_KEYS = ("subscription_id", "resource_group", "workspace_name")
 
 # Packages per environment purpose. Unpinned on purpose: pin them once the team has a working set
@@ -67,7 +68,7 @@ def _arm_id(sub: str, rg: str, provider: str, name: str) -> str:
 
 
 def _tags(design: Any, project: str, env: str) -> dict[str, str]:
-    return {t.key: t.value.replace("{project}", project).replace("{env}", env) for t in design.tags}
+    return expand_tags(design.tags, project, env)
 
 
 def registry_name(project: str) -> str:

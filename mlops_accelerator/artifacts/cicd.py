@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..settings.shared import expand_tags
 from .azureml_specs import as_settings
 
 GITHUB_WORKFLOW = ".github/workflows/deploy-infra.yml"
@@ -91,8 +92,7 @@ def pipeline_plan(design: Any, deploy: Any, foundations: Any) -> dict[str, Any]:
             "gated": gated, "approvers": approvers, "gate_timeout_hours": gate.timeout_hours if gate else 72,
             "gate_checks": list(gate.checks) if gate else [],
             "ado_environment": f"{project}-{name}",
-            "tags": {t.key: t.value.replace("{project}", project).replace("{env}", name)
-                     for t in design.tags if t.value},
+            "tags": expand_tags(design.tags, project, name),
         })
     return {"project": project, "iac_tool": deploy.iac_tool, "what_if": deploy.what_if_before_deploy,
             "deployment_scope": deploy.deployment_scope, "platform": deploy.cicd_infra_platform,

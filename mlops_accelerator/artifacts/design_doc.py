@@ -22,47 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidSettings
 from ..roles import ROLES_BY_ID
 from ..settings.design import WAF_ITEMS, Settings, resource_names
-
-# ---------------------------------------------------------------------------
-# Settings from notebook parameters
-
-
-def load_design(values: Settings | Mapping[str, Any]) -> Settings:
-    """The validated stage-2 settings from a notebook's parameters (any subset of the settings)."""
-    if isinstance(values, Settings):
-        return values
-    from ..settings import validate_settings
-
-    known = {k: v for k, v in values.items() if k in Settings.model_fields}
-    model, errors = validate_settings("design", known)
-    if errors:
-        raise InvalidSettings("design", errors)
-    assert isinstance(model, Settings)
-    return model
-
-
-def load_foundations(values: Any) -> Any:
-    """The stage-1 settings a stage-2 notebook uses (project name, roster, CI/CD platform).
-
-    Only field rules apply: a stage-2 notebook receives a few stage-1 settings, and the runner
-    validated the whole of stage 1 (cross-field rules included) before starting the run.
-    """
-    from pydantic import ValidationError
-
-    from ..settings import _from_pydantic
-    from ..settings.foundations import Settings as Foundations
-
-    if isinstance(values, Foundations):
-        return values
-    known = {k: v for k, v in values.items() if k in Foundations.model_fields}
-    try:
-        return Foundations.model_validate(known)
-    except ValidationError as exc:
-        raise InvalidSettings("foundations", _from_pydantic(exc)) from exc
-
 
 # ---------------------------------------------------------------------------
 # Rationale

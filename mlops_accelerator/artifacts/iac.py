@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import Settings, resource_name
+from ..settings.shared import expand_tags
 
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
@@ -160,10 +161,7 @@ def _identity_type(value: str) -> str:
 
 
 def _tags(design: Settings, project: str, env: str) -> dict[str, str]:
-    out = {}
-    for t in design.tags:
-        out[t.key] = t.value.replace("{project}", project).replace("{env}", env)
-    return out
+    return expand_tags(design.tags, project, env)
 
 
 def _uami_id(rg_param: str, name_param: str) -> Expr:

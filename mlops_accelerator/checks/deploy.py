@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import resource_name
+from ..settings.shared import expand_tags
 from . import (
     OK_STATUSES,
     CheckContext,
@@ -168,12 +169,11 @@ def workspaces_organised(ctx: CheckContext) -> CheckResult:
         if str(ws.get("resource_group", "")).lower() != env.resource_group.lower():
             problems.append(f"{expected} is in {ws.get('resource_group')}, not {env.resource_group}")
         tags = ws.get("tags") or {}
-        for tag in design.tags:
-            value = tag.value.replace("{project}", project).replace("{env}", name)
-            if tag.key not in tags:
-                problems.append(f"{expected} lacks tag '{tag.key}'")
-            elif value and str(tags[tag.key]) != value:
-                problems.append(f"{expected} tag '{tag.key}' is '{tags[tag.key]}', not '{value}'")
+        for key, value in expand_tags(design.tags, project, name).items():
+            if key not in tags:
+                problems.append(f"{expected} lacks tag '{key}'")
+            elif value and str(tags[key]) != value:
+                problems.append(f"{expected} tag '{key}' is '{tags[key]}', not '{value}'")
     if problems:
         return failed(f"the workspaces do not match the design: {listing(problems)}; redeploy from the "
                       f"generated IaC")

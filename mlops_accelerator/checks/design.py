@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from ..settings.design import ARM_LOCATION_MAP, WAF_ITEMS, semver_key
+from ..settings.shared import GUID_PATTERN
 from . import CheckContext, CheckResult, artifact, auto_check, failed, listing, passed
 from .foundations import needed_roles
 
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_SCOPE = re.compile(rf"/subscriptions/{_GUID}(/resourceGroups/[A-Za-z0-9_.()-]*[A-Za-z0-9_()-])?"
+_SCOPE = re.compile(rf"/subscriptions/{GUID_PATTERN}(/resourceGroups/[A-Za-z0-9_.()-]*[A-Za-z0-9_()-])?"
                     r"|/providers/Microsoft\.Management/managementGroups/[A-Za-z0-9_.()-]+", re.IGNORECASE)
 _ROLE_JSON_LISTS = ("Actions", "NotActions", "DataActions", "NotDataActions", "AssignableScopes")
 

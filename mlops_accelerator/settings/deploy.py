@@ -17,7 +17,7 @@ from pydantic import Field
 from ..errors import FieldError
 from ..naming import COMPUTE_CLUSTER, COMPUTE_INSTANCE, AssetName, NamingRule
 from .base import Email, NonEmptyStr, Record, SemVer, StageSettings, err, setting
-from .design import EnvName, VmSize, pattern_type
+from .shared import EnvName, VmSize, pattern_type
 
 # Compute naming rule by type: clusters and attached Kubernetes 2-16 chars, instances 3-24.
 COMPUTE_NAMING: dict[str, NamingRule] = {

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, create_model
-from pydantic_core import PydanticCustomError
 
 from .. import naming
 from ..errors import FieldError
@@ -37,6 +36,7 @@ from ..naming import (
 )
 from ..roles import RoleId
 from .base import Cidr, Cron, Email, Guid, NonEmptyStr, Record, SemVer, StageSettings, err, setting
+from .shared import GUID_PATTERN, EnvName, VmSize, pattern_type  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------------------
 # Constants shared with the Stage-3 generator and the checks
@@ -79,20 +79,6 @@ Scope = Literal["subscription", "resource_group", "workspace"]
 # Small field types (each error names its rule)
 
 
-def pattern_type(rule_id: str, message: str, regex: str, *, optional: bool = False) -> Any:
-    """A str type that must fully match `regex` ('' also allowed when optional)."""
-    compiled = re.compile(regex)
-
-    def check(value: str) -> str:
-        if (optional and value == "") or compiled.fullmatch(value):
-            return value
-        raise PydanticCustomError(rule_id, message)
-
-    schema_pattern = f"^(?:{regex})$" if not optional else f"^(?:|{regex})$"
-    return Annotated[str, AfterValidator(check),
-                     Field(json_schema_extra={"pattern": schema_pattern, "x-rule": rule_id})]
-
-
 def optional_name(rule: NamingRule) -> Any:
     """An Azure name that may be left empty ('' = not used / derived)."""
 
@@ -103,14 +89,7 @@ def optional_name(rule: NamingRule) -> Any:
         "pattern": f"^(?:|{rule.pattern})$", "maxLength": rule.max_len, "x-rule": rule.id})]
 
 
-EnvName = pattern_type(
-    "environment_name",
-    "must be 2-10 lowercase letters and digits, starting with a letter, like dev, test or prod "
-    "(it becomes part of Azure resource names)",
-    r"[a-z][a-z0-9]{1,9}")
-
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_RG_ID = rf"/subscriptions/{_GUID}/(?:resourceGroups|resourcegroups)/[A-Za-z0-9_.()-]+"
+_RG_ID = rf"/subscriptions/{GUID_PATTERN}/(?:resourceGroups|resourcegroups)/[A-Za-z0-9_.()-]+"
 
 
 def arm_id_type(provider: str, example: str) -> Any:
@@ -139,23 +118,6 @@ RoleAction = pattern_type(
     "role_action",
     "must be an Azure operation like Microsoft.MachineLearningServices/workspaces/*/read",
     r"[A-Za-z0-9.*]+(?:/[A-Za-z0-9.*_-]+)*")
-
-# Retired GPU families (K80, P100, P40, M60): the source still suggests Standard_NC6.
-_RETIRED_SKU = re.compile(r"Standard_(NC(6|12|24)r?|NC(6|12|24)r?s_v2|ND(6|12|24)r?s|NV(6|12|24))")
-
-
-def _check_vm_size(value: str) -> str:
-    if _RETIRED_SKU.fullmatch(value):
-        raise PydanticCustomError(
-            "retired_vm_sku", "{value} is a retired VM size: use a current one such as "
-            "Standard_NC4as_T4_v3 (GPU) or Standard_DS3_v2 (CPU)", {"value": value})
-    return value
-
-
-VmSize = Annotated[
-    pattern_type("vm_size", "must be an Azure VM size like Standard_DS3_v2", r"Standard_[A-Za-z0-9_]+"),
-    AfterValidator(_check_vm_size),
-]
 
 NamingPattern = pattern_type(
     "naming_convention",

@@ -19,7 +19,7 @@ from ..errors import FieldError
 from ..naming import ProjectSlug
 from ..roles import RoleId
 from .base import Email, NonEmptyStr, Record, StageSettings, err, setting
-from .design import pattern_type
+from .shared import pattern_type
 
 Level = Literal[0, 1, 2, 3, 4]
 RepoUrl = pattern_type("repo_url", "must be the repository's https:// URL, like https://github.com/contoso/churn",
