@@ -370,6 +370,18 @@ def test_version_policies():
     assert path_for_version("azureml://datastores/s/paths/1/v1/", "1", "2") == "azureml://datastores/s/paths/2/v1/"
 
 
+def test_source_names_cannot_leave_the_lake():
+    _, errors = validate_settings("data", {"data_sources": [{"name": "../../etc"}, {"name": "a/b"}]})
+    assert {(e.field, e.rule) for e in errors} >= {("data_sources.0.name", "string_pattern_mismatch"),
+                                                   ("data_sources.1.name", "string_pattern_mismatch")}
+
+
+def test_bronze_is_readable_by_its_owner_only(proj):
+    _run(proj)
+    account = sample_settings()["data"]["datastores"][0]["account_name"]
+    assert (proj / "lake" / account / "bronze").stat().st_mode & 0o777 == 0o700
+
+
 def test_settings_reject_unknown_feature_sources_and_freshness_without_age():
     _, errors = validate_settings("data", {
         "feature_table": {"name": "f", "sources": ["crm-db", "ghost"]},
