@@ -21,6 +21,7 @@ from .errors import ProjectFileError
 EVENT_TYPES = (
     "project_created", "settings_saved", "notebooks_generated", "run_started",
     "notebook_finished", "run_finished", "check_run", "signoff",
+    "model_approval",  # stage 5: a model version approved (or not) for production, and by whom
 )
 
 
