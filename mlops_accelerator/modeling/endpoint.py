@@ -172,7 +172,10 @@ def smoke_test(url: str, frame: Any, *, timeout: float = 10.0) -> dict[str, Any]
     valid = isinstance(preds, list) and len(preds) == len(frame) and all(p in (0, 1) for p in preds)
     result.update(passed=code == 200 and valid, schema_valid=valid)
     if not result["passed"]:
-        result["error"] = str(body)[:500] if code != 200 else f"predictions not one 0/1 per row: {str(body)[:200]}"
+        message = str(body.get("message", body)) if isinstance(body, dict) else str(body)
+        # MLflow prints the whole input before the reason: keep the reason
+        reason = message[message.rfind("Error:"):] if "Error:" in message else message
+        result["error"] = reason[:500] if code != 200 else f"predictions not one 0/1 per row: {str(body)[:200]}"
     return result
 
 
@@ -188,7 +191,7 @@ def batch_score(model_uri: str, frame: Any, out_file: Path) -> dict[str, Any]:
     # Nullable integer columns (pandas Int64) become the doubles the signature declares; MLflow refuses
     # that conversion itself because it cannot tell it is safe.
     schema = model.metadata.get_input_schema()
-    doubles = {c.name for c in (schema.inputs if schema else []) if str(c.type) == "double"}
+    doubles = {c.name for c in (schema.inputs if schema else []) if getattr(c.type, "name", "") == "double"}
     ready = frame.astype({c: "float64" for c in frame.columns
                           if c in doubles and pd.api.types.is_integer_dtype(frame[c])})
     try:
