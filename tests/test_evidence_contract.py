@@ -67,8 +67,9 @@ def test_reads_are_attributed_to_the_stage_whose_evidence_is_read():
     reads = check_reads(src, "deploy")
     assert set(reads["design"]) == {"artifacts.iac", "x"} and set(reads["deploy"]) == {"y", "z"}
     nb = json.dumps({"cells": [{"cell_type": "code", "source": [
-        'ev = Evidence(out, "n")\n', 'ev["a"] = 1\n', 'ev.artifact("b", "b.md")\n', 'if ev["c"] == 2: pass\n']}]})
-    assert notebook_writes(nb) == {"a", "artifacts.b"}
+        'ev = Evidence(out, "n")\n', 'ev["a"] = 1\n', 'ev.artifact("b", "b.md")\n', 'if ev["c"] == 2: pass\n',
+        'ev.update({"d": 1}, e=2)\n', '%matplotlib inline\n', 'other = {}\n', 'other["f"] = 1\n']}]})
+    assert notebook_writes(nb) == {"a", "artifacts.b", "d", "e"}
 
 
 # -- the writer ----------------------------------------------------------------------
