@@ -18,17 +18,19 @@ $(BIN)/mlops-accelerator: pyproject.toml
 install: $(BIN)/mlops-accelerator
 
 # The main job: the guided workflow on the bundled sample project (local target): create it
-# (with its generated churn data), run every stage that has notebooks (stages 1-4), check all
+# (with its generated churn data and committed training code), run every stage that has notebooks
+# (stages 1-5), check all
 # deliverables, report.
 sample: install
 	rm -rf $(SAMPLE)
 	$(BIN)/mlops-accelerator init $(SAMPLE) --sample
 	$(BIN)/mlops-accelerator -C $(SAMPLE) run --all --jobs 2
-	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 5-7 have no runs yet
+	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 6-7 have no runs yet
 	$(BIN)/mlops-accelerator -C $(SAMPLE) status
 	$(BIN)/mlops-accelerator -C $(SAMPLE) report --format html
 	@echo "Outputs: $(SAMPLE)/runs/ (executed notebooks and artifacts); report: $(SAMPLE)/deliverables-report.html"
 	@echo "Data: $(BIN)/mlops-accelerator -C $(SAMPLE) data list   (versioned assets in $(SAMPLE)/data-assets/, layers in $(SAMPLE)/lake/)"
+	@echo "Models: cd $(SAMPLE) && ../$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db   endpoint: $(BIN)/mlops-accelerator -C $(SAMPLE) endpoint serve"
 	@echo "Wizards: $(BIN)/mlops-accelerator -C $(SAMPLE) serve   JupyterLab: $(BIN)/jupyter lab $(SAMPLE)"
 
 lint: install

@@ -91,12 +91,16 @@ def _stale_reason(check: dict[str, Any], revisions: dict[str, str], runs: dict[s
     if not isinstance(inputs, dict):
         return "checked by an earlier release that did not record what it read"
     changed = [s for s, rev in (inputs.get("settings") or {}).items() if revisions.get(s) != rev]
-    rerun = [s for s, run in (inputs.get("evidence") or {}).items() if runs.get(s, "") != run]
+    evidence = inputs.get("evidence") or {}
+    rerun = [s for s, run in evidence.items() if run and runs.get(s, "") != run]
+    first = [s for s, run in evidence.items() if not run and runs.get(s)]
     parts = []
     if changed:
         parts.append(f"the settings of {', '.join(changed)} changed since")
     if rerun:
         parts.append(f"{', '.join(rerun)} ran again since")
+    if first:
+        parts.append(f"{', '.join(first)} has run since")
     return "; ".join(parts) or None
 
 

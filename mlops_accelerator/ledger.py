@@ -24,6 +24,7 @@ EVENT_TYPES = (
     "project_created", "settings_saved", "notebooks_generated", "run_started",
     "notebook_finished", "run_finished", "check_run", "signoff",
     "monitor_pass", "alert_raised", "retraining",  # stage 6: monitoring passes, alerts, the retraining loop
+    "model_approval",  # stage 5: a model version approved (or not) for production, and by whom
 )
 
 

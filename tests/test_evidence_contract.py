@@ -31,7 +31,7 @@ def test_stages_without_notebooks_are_reported_and_bound_once_templates_exist():
         has = any((templates_dir() / stage_folder(slug)).glob("*.ipynb"))
         assert contracts[slug].has_templates == has
     data = contracts["data"]
-    data.has_templates = True  # as if stage 4 had a notebook that writes nothing
+    data.writes = {}  # as if stage 4's notebooks wrote nothing
     assert any("'ingestion_runs', which no notebook of the stage writes" in p for p in data.problems())
 
 
@@ -67,8 +67,9 @@ def test_reads_are_attributed_to_the_stage_whose_evidence_is_read():
     reads = check_reads(src, "deploy")
     assert set(reads["design"]) == {"artifacts.iac", "x"} and set(reads["deploy"]) == {"y", "z"}
     nb = json.dumps({"cells": [{"cell_type": "code", "source": [
-        'ev = Evidence(out, "n")\n', 'ev["a"] = 1\n', 'ev.artifact("b", "b.md")\n', 'if ev["c"] == 2: pass\n']}]})
-    assert notebook_writes(nb) == {"a", "artifacts.b"}
+        'ev = Evidence(out, "n")\n', 'ev["a"] = 1\n', 'ev.artifact("b", "b.md")\n', 'if ev["c"] == 2: pass\n',
+        'ev.update({"d": 1}, e=2)\n', '%matplotlib inline\n', 'other = {}\n', 'other["f"] = 1\n']}]})
+    assert notebook_writes(nb) == {"a", "artifacts.b", "d", "e"}
 
 
 # -- the writer ----------------------------------------------------------------------

@@ -100,7 +100,11 @@ def test_a_run_since_the_check_makes_an_evidence_check_stale(tmp_path):
     project.record("run_finished", run_id="r2", run_dir="runs/r2", status="succeeded",
                    stages={"foundations": {"status": "succeeded", "evidence": {"artifacts": {}}}})
     s105 = item(project, "S1-05")
-    assert s105.state == "todo" and "foundations ran again since" in s105.stale
+    assert s105.state == "todo" and "foundations has run since" in s105.stale
+    run_checks(project, [1])
+    project.record("run_finished", run_id="r3", run_dir="runs/r3", status="succeeded",
+                   stages={"foundations": {"status": "succeeded", "evidence": {"artifacts": {}}}})
+    assert "foundations ran again since" in item(project, "S1-05").stale
     assert item(project, "S1-04").stale is None  # it read no evidence
 
 

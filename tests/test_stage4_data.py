@@ -370,6 +370,18 @@ def test_version_policies():
     assert path_for_version("azureml://datastores/s/paths/1/v1/", "1", "2") == "azureml://datastores/s/paths/2/v1/"
 
 
+def test_source_names_cannot_leave_the_lake():
+    _, errors = validate_settings("data", {"data_sources": [{"name": "../../etc"}, {"name": "a/b"}]})
+    assert {(e.field, e.rule) for e in errors} >= {("data_sources.0.name", "string_pattern_mismatch"),
+                                                   ("data_sources.1.name", "string_pattern_mismatch")}
+
+
+def test_bronze_is_readable_by_its_owner_only(proj):
+    _run(proj)
+    account = sample_settings()["data"]["datastores"][0]["account_name"]
+    assert (proj / "lake" / account / "bronze").stat().st_mode & 0o777 == 0o700
+
+
 def test_settings_reject_unknown_feature_sources_and_freshness_without_age():
     _, errors = validate_settings("data", {
         "feature_table": {"name": "f", "sources": ["crm-db", "ghost"]},
@@ -486,3 +498,27 @@ def test_stage_4_notebooks_run_and_every_automatic_check_passes(tmp_path, sample
     for item in ("S4-01", "S4-02", "S4-03", "S4-04", "S4-05", "S4-06", "S4-07", "S4-08"):
         check = run_check(item, ctx)
         assert check.passed, (item, check.reason)
+
+
+def test_hostile_text_stays_text_in_reports(tmp_path):
+    """Values and names from the data and the settings reach HTML and Markdown escaped, never as markup."""
+    frame = pd.DataFrame({"id": [1, 2, 3], "kind": ["ok", "<script>alert(1)</script>", "a|b"]})
+    (tmp_path / "in.csv").write_text(frame.to_csv(index=False))
+    values = {
+        "data_sources": [{"name": "src", "system_type": "other", "location": "in.csv"}],
+        "pii_rules": [],
+        "data_assets": [{"name": "things", "version": "1", "path": "azureml://datastores/silver/paths/things/1/",
+                         "description": "<b>bold</b> | pipe", "table": "src",
+                         "tags": {"source": "src", "layer": "silver", "schema_version": "1", "pii": "false"}}],
+        "data_quality_rules": [{"column": "kind", "rule": "allowed_values", "allowed": ["ok", "<i>x</i>"],
+                                "severity": "warning"}],
+    }
+    res = run_pipeline(_settings(values), tmp_path, tmp_path / "out", run_id="h", notebook="nb")
+    assert [a.status for a in res.assets] == ["registered"]
+    page = (tmp_path / "out" / "data-quality" / "data-quality.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<i>x</i>" not in page
+    md = (tmp_path / "out" / "data-quality" / "data-quality.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| things"))
+    assert row.count(" | ") == 7  # the value's '|' is escaped, so the table keeps its 8 columns
+    assert "a\\|b" in row
+    assert "<script>" not in (tmp_path / "out" / "lineage.html").read_text()

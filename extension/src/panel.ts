@@ -13,6 +13,7 @@ import {
   APIError,
   IItem,
   INotebookError,
+  IReapproval,
   IRunProgress,
   IStageStatus,
   IStatus,
@@ -518,7 +519,9 @@ export class AcceleratorPanel extends Widget {
         )
       : null;
     const canSign =
-      item.signoff_roles.length > 0 && item.state !== 'not_applicable' && item.signoffs.length === 0;
+      item.signoff_roles.length > 0 &&
+      item.state !== 'not_applicable' &&
+      (item.signoffs.length === 0 || item.reapproval !== null);
     return h(
       'li',
       { class: `jp-MLOpsAccelerator-item jp-mod-${item.state}`, 'data-item': item.id, title: item.reason },
@@ -542,7 +545,8 @@ export class AcceleratorPanel extends Widget {
       ),
       h('div', { class: 'jp-MLOpsAccelerator-itemText' }, item.text),
       check ?? (item.state !== 'done' ? h('div', { class: 'jp-MLOpsAccelerator-reason' }, item.reason) : null),
-      ...signed
+      ...signed,
+      item.reapproval ? renderReapproval(item.reapproval) : null
     );
   }
 
@@ -583,4 +587,18 @@ function checkLabel(item: IItem): string {
     return 'to do';
   }
   return item.check?.passed ? 'check passed' : 'check failed';
+}
+
+/** What changed in the stage since it was signed off: the sign-off must be given again. */
+function renderReapproval(r: IReapproval): HTMLElement {
+  const shown = r.changes.slice(0, 5).map(c =>
+    h('li', {}, `${c.field}: ${JSON.stringify(c.old ?? null)} → ${JSON.stringify(c.new ?? null)}`)
+  );
+  const more = r.changes.length > 5 ? [h('li', {}, `and ${r.changes.length - 5} more`)] : [];
+  return h(
+    'div',
+    { class: 'jp-MLOpsAccelerator-reapproval', 'data-reapproval': String(r.changes.length) },
+    `Changed since ${r.by ?? 'someone'} signed off on ${r.ts.slice(0, 10)}: re-approval needed`,
+    h('ul', {}, ...shown, ...more)
+  );
 }

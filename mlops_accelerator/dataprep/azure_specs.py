@@ -1,7 +1,8 @@
 """What stage 4 looks like on Azure ML: datastore and data asset YAML per environment, storage RBAC.
 
-    write_datastores(output_dir, data, environments)        # + rbac/storage-role-assignments.*
+    write_datastores(output_dir, data, environments)         # every configured datastore
     write_asset_specs(output_dir, environments, registered)  # every registered version
+    write_storage_rbac(output_dir / "rbac", data)            # ARM template + CSV
 
 write `azureml-data/<env>/datastores/<name>.yml` and `azureml-data/<env>/data-assets/<name>-<version>.yml`
 (built with azure-ai-ml entities, then loaded back with `load_datastore` / `load_data`, since the SDK
@@ -82,7 +83,7 @@ def _entry(env: str, kind: str, path: Path, out: Path, problems: list[str]) -> d
 
 
 def write_datastores(output_dir: str | Path, data: Any, environments: list[str]) -> dict[str, Any]:
-    """Datastore YAML per environment, loaded back; plus the storage RBAC template. Returns the report."""
+    """Datastore YAML per environment, loaded back. Returns the report (files, datastores as loaded)."""
     from azure.ai.ml import load_datastore
 
     out = Path(output_dir)
@@ -101,7 +102,6 @@ def write_datastores(output_dir: str | Path, data: Any, environments: list[str])
                                           [f"{k}: {got[k]} != {want[k]}" for k in want if got[k] != want[k]]))
             if env == environments[0]:
                 report["datastores"].append(got)
-    report["storage_role_assignments"] = write_storage_rbac(out / "rbac", data)
     (out / "azureml-data").mkdir(parents=True, exist_ok=True)
     (out / "azureml-data" / "datastores-validation.json").write_text(json.dumps(report, indent=2))
     return report

@@ -110,6 +110,9 @@ def run_pipeline(data: Any, project_dir: str | Path, output_dir: str | Path, *, 
     lake = Lake(project_dir, data.datastores, data.data_layers)
     res = PipelineResult()
     bronze_dir = lake.layer_dir("bronze")
+    if getattr(data, "bronze_access", "shared") == "data_engineers_only":
+        bronze_dir.mkdir(parents=True, exist_ok=True)
+        bronze_dir.chmod(0o700)  # raw data may hold personal data: only its owner (the data engineers) reads it
 
     # 1-2: read everything and check schemas before writing anything
     read = {s.name: read_source(s, project_dir) for s in data.data_sources}

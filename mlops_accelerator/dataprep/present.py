@@ -5,13 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def settings(values: dict[str, Any]) -> Any:
-    """The stage-4 settings model from the notebook's parameters (validated with the wizard's schema)."""
-    from ..settings import schema_for
-
-    return schema_for("data").model_validate(dict(values))
-
-
 def table(head: list[str], rows: list[list[Any]]) -> str:
     def cell(v: Any) -> str:
         return str("" if v is None else v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
@@ -70,10 +63,9 @@ def datastores_md(report: dict[str, Any]) -> str:
                  [[d["name"], d["type"], d["account_name"], d["container"], d["auth"]] for d in report["datastores"]])
 
 
-def rbac_md(report: dict[str, Any]) -> str:
+def rbac_md(assignments: list[dict[str, Any]]) -> str:
     return table(["Principal", "Role", "Scope", "Datastore"],
-                 [[r["principal"], r["role"], r["scope"], r["datastore"] or "(whole account)"]
-                  for r in report["storage_role_assignments"]])
+                 [[r["principal"], r["role"], r["scope"], r["datastore"] or "(whole account)"] for r in assignments])
 
 
 def spec_files_md(report: dict[str, Any]) -> str:

@@ -61,6 +61,7 @@ def _chart(prof: dict[str, Any], path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     cols = [(c, p) for c, p in prof["columns"].items()
             if p.get("histogram") or p.get("frequencies") or p.get("rows_per_month")][:MAX_CHARTS]
@@ -77,11 +78,15 @@ def _chart(prof: dict[str, Any], path: Path, title: str) -> None:
         else:
             freq = p.get("frequencies") or p.get("rows_per_month")
             items = list(freq.items())[:12]
-            ax.bar([k[:12] for k, _ in items], [v for _, v in items], color="#55a868")
-            ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+            ax.bar(range(len(items)), [v for _, v in items], color="#55a868")
+            ax.set_xticks(range(len(items)), [k[:12] for k, _ in items], rotation=45)
+        ax.yaxis.set_major_locator(MaxNLocator(3))  # fewer labels: text layout is most of the drawing time
+        ax.tick_params(labelsize=7)
         ax.set_title(f"{name} (nulls {p['null_rate']:.1%})", fontsize=9)
     fig.suptitle(title)
-    fig.tight_layout()
+    # fixed spacing: tight_layout measured every label and took most of the profiling time
+    fig.subplots_adjust(left=0.06, right=0.98, top=1 - 0.8 / (2.6 * nrows), bottom=0.9 / (2.6 * nrows),
+                        hspace=0.85, wspace=0.3)
     fig.savefig(path, dpi=72)
     plt.close(fig)
 

@@ -21,6 +21,7 @@ AZURE_ONLY = {
 }
 EXTENSIONS = {"csv": (".csv",), "parquet": (".parquet", ".pq"), "jsonl": (".jsonl", ".ndjson", ".json")}
 CHUNK = 1 << 22  # bytes read at a time when hashing source files
+SQL_CHUNK_ROWS = 250_000
 
 
 @dataclass
@@ -151,7 +152,10 @@ def _read_database(source: Any, location: str, project_dir: Path) -> SourceData:
                 raise DataPrepError(f"source '{source.name}': table '{source.table}' is not in {shown} "
                                     f"(tables: {', '.join(names) or 'none'})")
             table = sa.Table(source.table, sa.MetaData(), autoload_with=conn)
-            frame = pd.read_sql(sa.select(table), conn)
+            # in chunks: only one chunk of database rows is held as Python objects at a time
+            chunks = list(pd.read_sql(sa.select(table), conn, chunksize=SQL_CHUNK_ROWS))
+            frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(
+                columns=[c.name for c in table.columns])
     except DataPrepError:
         raise
     except Exception as exc:  # cannot connect, no permission, broken file

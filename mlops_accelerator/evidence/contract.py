@@ -4,8 +4,8 @@
   `artifact(ctx, ev, KEY)`, `_need(ctx, KEY, ...)`, and `.get(KEY)` / `[KEY]` on the evidence
   (`ev`, `_ev(ctx)`, `ctx.run_evidence(...)`). A key read in a function that reads another stage's
   evidence (`ctx.run_evidence("design", 2)`) belongs to that stage.
-- What a notebook writes is found in its code cells: `X["key"] = ...` and `X.artifact("key", ...)`
-  where `X = Evidence(...)`. Notebooks write evidence with literal keys, so this is exact.
+- What a notebook writes is found in its code cells: `X["key"] = ...`, `X.artifact("key", ...)`,
+  `X.update({"key": ...})` where `X = Evidence(...)`. Notebooks write evidence with literal keys.
 
 The contract (tests/test_evidence_contract.py): every key a check reads is declared by the
 stage's evidence model and, for a stage that has notebook templates, written by one of them or
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,14 +101,38 @@ def check_reads(source: str, own_stage: str) -> dict[str, dict[str, set[str]]]:
 
 
 def notebook_writes(nb_json: str) -> set[str]:
-    """The evidence keys a notebook writes (artifact keys as 'artifacts.<key>')."""
+    """The evidence keys a notebook writes (artifact keys as 'artifacts.<key>').
+
+    Seen: `X["key"] = ...`, `X.artifact("key", ...)`, `X.update({"key": ...})` / `X.update(key=...)` and
+    `X.setdefault("key", ...)`, where `X = Evidence(...)`. A key computed at run time is not seen:
+    notebooks write evidence with literal keys.
+    """
     cells = json.loads(nb_json).get("cells", [])
     code = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    names = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+             and isinstance(n.value.func, ast.Name) and n.value.func.id == "Evidence"
+             for t in n.targets if isinstance(t, ast.Name)}
     keys: set[str] = set()
-    for var in set(re.findall(r"(\w+)\s*=\s*Evidence\(", code)):
-        v = re.escape(var)
-        keys |= set(re.findall(rf"\b{v}\[\s*['\"](\w+)['\"]\s*\]\s*=(?!=)", code))
-        keys |= {ARTIFACTS + k for k in re.findall(rf"\b{v}\.artifact\(\s*['\"](\w+)['\"]", code)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in names:
+                    key = _str(t.slice)
+                    keys |= {key} if key else set()
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.value.id in names):
+            method, args = node.func.attr, node.args
+            if method == "artifact" and args and _str(args[0]):
+                keys.add(ARTIFACTS + _str(args[0]))
+            elif method == "setdefault" and args and _str(args[0]):
+                keys.add(_str(args[0]))
+            elif method == "update":
+                for arg in args:
+                    if isinstance(arg, ast.Dict):
+                        keys |= {k for k in map(_str, arg.keys) if k}
+                keys |= {kw.arg for kw in node.keywords if kw.arg}
     return keys
 
 

@@ -205,6 +205,14 @@ class Labeling(Detail):
 
 class DataArtifacts(Artifacts):
     lineage_report: Path_ = None  # S4-08
+    lineage_markdown: Path_ = None  # the same lineage as Markdown
+    data_quality_report: Path_ = None  # S4-02: rule, column, failing rows, examples (HTML)
+    data_quality_markdown: Path_ = None  # the same as Markdown
+    cleansing_report: Path_ = None  # personal data dropped/hashed, types, duplicates per source
+    ingestion_definitions: Path_ = None  # S4-01: one declarative ingestion definition per source
+    azureml_data_assets: Path_ = None  # data asset YAML per environment, loaded back (validation report)
+    azureml_datastores: Path_ = None  # datastore YAML per environment, loaded back (validation report)
+    storage_rbac_template: Path_ = None  # S4-07: ARM template of the storage role assignments
 
 
 class DataEvidence(StageEvidence):
@@ -213,9 +221,10 @@ class DataEvidence(StageEvidence):
     ingestion_runs: list[dict[str, Any]] | None = written("S4-01: latest ingestion run per source")
     wrangling: Wrangling | None = written("S4-02: the wrangling pipeline and layers written")
     data_quality: list[dict[str, Any]] | None = written("S4-02: one result per data-quality rule")
-    labeling: Labeling | None = written("S4-03: labeling progress and export")
+    labeling: Labeling | None = from_azure("S4-03: labeling progress and export (an Azure ML labeling project)")
     datastores: list[dict[str, Any]] | None = written("S4-04, S4-08: datastores as registered")
-    data_assets: list[dict[str, Any]] | None = written("S4-05, S4-06, S4-08: data assets as registered")
+    data_assets: list[dict[str, Any]] | None = written(
+        "S4-05, S4-06, S4-08: every registered version (with content_hash and record on the local target)")
     storage_role_assignments: list[dict[str, Any]] | None = written(
         "S4-07: data-plane role assignments on the data accounts")
 

@@ -111,7 +111,7 @@ def write_sample_data(project_dir: str | Path, n_customers: int = N_CUSTOMERS) -
     db.unlink(missing_ok=True)
     engine = sa.create_engine(f"sqlite:///{db.as_posix()}")
     with engine.begin() as conn:
-        crm.to_sql("customers", conn, index=False)
+        crm.to_sql("customers", conn, index=False, chunksize=100_000)
     engine.dispose()
 
     usage = c[["customer_id", "internet_service", "tenure_months", "monthly_charges", "total_charges",

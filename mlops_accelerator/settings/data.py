@@ -89,7 +89,9 @@ SourceSystem = Literal["adls_gen2", "blob", "azure_sql", "synapse", "databricks_
 
 class DataSource(Record):
     name: str = setting("source", title="Name", task="S4.T1", min_length=1, max_length=64,
-                        help="Short name of the source system; ingestion runs and lineage refer to it.")
+                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                        help="Short name of the source system (letters, digits, '-', '_', '.'); ingestion runs, "
+                             "the bronze folder and lineage refer to it.")
     system_type: SourceSystem = setting(
         "azure_sql", title="System type", task="S4.T1",
         help="Where the data lives today; it decides which ingestion activity and connector is used.")

@@ -229,6 +229,16 @@ def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp
         expect(error).to_have_text("01-fails: cell 3: ValueError: the roster has no tester")
         assert "[object Object]" not in run.inner_text()
         page.screenshot(path=str(screenshots / "lab-panel-failed-run.png"))
+        # A sign-off on settings changed afterwards asks for re-approval, with the diff, and can be given again.
+        out = lab.cli("signoff", "S1-01", "--by", "Ada Lovelace", "--role", "team_lead")
+        assert out.returncode == 0, out.stderr
+        out = lab.cli("settings", "set", "foundations", "sprint_length_weeks=3")
+        assert out.returncode == 0, out.stderr
+        page.locator(".jp-MLOpsAccelerator-refresh").click()
+        row = stage.locator('.jp-MLOpsAccelerator-item[data-item="S1-01"]')
+        expect(row.locator(".jp-MLOpsAccelerator-reapproval")).to_contain_text("sprint_length_weeks: 2 → 3",
+                                                                               timeout=30_000)
+        expect(row.locator('[data-action="signoff"]')).to_be_visible()
         page.close()
     finally:
         stop_lab(lab)
