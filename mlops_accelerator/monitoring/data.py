@@ -9,10 +9,12 @@ Baseline (settings `reference_data`):
 
 Production data, first found wins:
 1. the stage-5 endpoint's inference log, in Azure ML's data-collector layout
-   `modelDataCollector/<endpoint>/<deployment>/model_inputs|model_outputs/YYYY/MM/DD/HH/*.jsonl`
-   (one JSON object per line, `data` = the request rows or the predictions, `correlationid` joining
-   inputs and outputs), found anywhere under the project's `lake/`; ground truth for it is joined
-   later on the feature table's key from the sample's production files when they exist;
+   `inference-log/<endpoint>/<deployment>/model_inputs|model_outputs/YYYY/MM/DD/HH/*.jsonl` (or a
+   `modelDataCollector/...` folder under `lake/`): one JSON object per request and stream, `data` =
+   the request rows or the predictions, `correlationid` joining inputs and outputs. Windows are the
+   months of the inputs' time column (rows without one, e.g. smoke-test requests, are left out and
+   counted); ground truth is joined later on the feature table's key, from the sample's production
+   files (their label column) when `ground_truth_available` is on;
 2. the sample's production windows `sample-data/production/*.parquet` (stage 4's generator: July
    like the training window, August drifted on purpose), one window per file, with no model outputs
    (prediction drift, attribution and performance say "not computed" and why).
@@ -29,6 +31,7 @@ from ..errors import AcceleratorError
 from .engine import Window
 
 COLLECTOR = "modelDataCollector"
+INFERENCE_LOG = "inference-log"  # where the stage-5 endpoint's collector writes (modeling/endpoint.py)
 SAMPLE_WINDOWS = Path("sample-data") / "production"
 
 
@@ -82,11 +85,14 @@ def _time_column(frame: Any, preferred: str | None) -> str | None:
 
 
 def find_inference_logs(project_dir: Path) -> list[Path]:
-    """Deployment folders `.../modelDataCollector/<endpoint>/<deployment>` that hold model inputs."""
-    lake = Path(project_dir) / "lake"
-    if not lake.is_dir():
-        return []
-    return sorted(p.parent for p in lake.glob(f"**/{COLLECTOR}/*/*/model_inputs") if p.is_dir())
+    """Deployment folders `<endpoint>/<deployment>` holding model inputs: the stage-5 endpoint's
+    `inference-log/`, or a `modelDataCollector/` folder copied from Azure into the lake."""
+    project_dir = Path(project_dir)
+    found = [p.parent for p in (project_dir / INFERENCE_LOG).glob("*/*/model_inputs") if p.is_dir()]
+    lake = project_dir / "lake"
+    if lake.is_dir():
+        found += [p.parent for p in lake.glob(f"**/{COLLECTOR}/*/*/model_inputs") if p.is_dir()]
+    return sorted(found, key=lambda p: max((f.stat().st_mtime for f in p.rglob("*.jsonl")), default=0))
 
 
 def _records(data: Any) -> list[Any]:
@@ -149,10 +155,13 @@ def inference_log_windows(deployment_dir: Path, time_column: str | None, id_colu
         frame[tcol] = pd.to_datetime(frame[tcol], errors="coerce")
     windows = []
     if tcol and frame[tcol].notna().any():
-        keys = frame[tcol].dt.strftime("%Y-%m").fillna("unknown")
+        keys = frame[tcol].dt.strftime("%Y-%m")
+        untimed = int(keys.isna().sum())
+        if untimed:
+            notes.append(f"{untimed} logged row(s) carry no {tcol} (e.g. smoke-test requests): in no window")
     else:
         keys = pd.Series(["inference-log"] * len(frame))
-    for key in sorted(keys.unique()):
+    for key in sorted(keys.dropna().unique()):
         mask = (keys == key).to_numpy()
         part = frame[mask].drop(columns=["_correlation"]).reset_index(drop=True)
         p = preds[mask].reset_index(drop=True) if preds is not None else None

@@ -98,8 +98,8 @@ def monitor_pass(project: Any, out_dir: str | Path, *, now: datetime | None = No
                                  for n in outcome.not_computed][:50],
                    out_dir=_rel(project, out))
     for a in alerts:
-        project.record("alert_raised", **{k: a[k] for k in ("alert_id", "signal", "pass_id", "window", "type",
-                                                             "features")},
+        project.record("alert_raised", **{k: a[k] for k in ("alert_id", "signal", "pass_id", "window", "features")},
+                       signal_type=a["type"], breaches=a["breaches"],
                        notifications=[n for n in notes if a["alert_id"] in n])
     if retrain and alerts:
         outcome.retraining = retraining.trigger(project, alerts, monitor, now=now, templates_root=templates_root)
@@ -121,3 +121,17 @@ def summary_rows(outcome: PassOutcome) -> list[tuple[str, ...]]:
     """Window, rows, values computed, breaches, not computed: the table people read first."""
     return [(w["window"], str(w["rows"]), str(len(w["values"])), str(w["breaches"]), str(len(w["not_computed"])))
             for w in outcome.windows]
+
+
+def crontab(project_root: Path, monitor: Any) -> str:
+    """Crontab lines for unattended local use; the project path is shell-quoted, the cron fields are
+    the settings' validated expressions."""
+    import shlex
+
+    where = shlex.quote(str(project_root))
+    lines = ["# mlops-accelerator, stage 6 on the local target: add with 'crontab -e' (times are this machine's)",
+             f"{monitor.monitor_schedule.cron} cd {where} && mlops-accelerator monitor run >> monitoring/cron.log 2>&1"]
+    if monitor.retraining_trigger in ("schedule", "both"):
+        lines.append(f"{monitor.retrain_schedule} cd {where} && mlops-accelerator run models "
+                     ">> monitoring/cron.log 2>&1")
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_FEATURES = 24
-AUDIT_TYPES = ("monitor_pass", "alert_raised", "retraining", "signoff", "run_finished")
+AUDIT_TYPES = ("monitor_pass", "alert_raised", "retraining", "model_approval", "signoff", "run_finished")
 
 
 def _md_escape(text: Any) -> str:
@@ -49,6 +49,9 @@ def audit_trail(project: Any, limit: int = 200) -> list[dict[str, str]]:
                     + (f", decision {e['decision']}" if e.get("decision") else "")
                     + f" (alerts {', '.join(e.get('alert_ids') or [])})"
                     + (f": {e['reason']}" if e.get("reason") else ""))
+        elif kind == "model_approval":
+            what = (f"model {e.get('model')} {'approved' if e.get('approved') else 'not approved'} "
+                    f"({e.get('mode')}" + (f", as {e['role']}" if e.get("role") else "") + f"): {e.get('reason')}")
         elif kind == "signoff":
             what = f"sign-off {e.get('item')} as {e.get('role')}" + (f": {e['comment']}" if e.get("comment") else "")
         else:

@@ -49,19 +49,25 @@ def _has_stage5_templates(templates_root: Path | None) -> bool:
 
 
 def _decision(monitor: Any, stage: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str]:
-    """(decision, candidate, why) from the stage-5 run's evidence."""
+    """(decision, candidate, why) from the stage-5 run's evidence (evaluation against the champion, approval)."""
     ev = stage.get("evidence") or {}
     candidate = ev.get("model")
     evaluation = ev.get("evaluation") or {}
+    approval = ev.get("approval") or {}
     if stage.get("status") != "succeeded":
         return "failed", candidate, "the stage-5 run failed: see its notebooks"
+    if candidate is None:
+        return "rejected", None, f"no model was registered: {evaluation.get('reason') or approval.get('reason')}"
+    if evaluation.get("decision") == "reject":
+        return "rejected", candidate, f"not better than the champion: {evaluation.get('reason')}"
+    if approval.get("approved") and (approval.get("by") or monitor.auto_promote_after_retrain != "never"):
+        return "promoted", candidate, f"approved ({approval.get('mode')}): {approval.get('reason')}"
     if monitor.auto_promote_after_retrain == "never":
-        return "awaiting_approval", candidate, "auto_promote_after_retrain is never: a person approves (S5-10)"
-    better = evaluation.get("better_than_champion", evaluation.get("passed"))
-    tests = (ev.get("unit_tests") or {}).get("failed", 0) == 0
-    if better and tests:
-        return "promoted", candidate, "better than the champion and the tests pass"
-    return "rejected", candidate, "not better than the champion" if not better else "tests failed"
+        ref = approval.get("model") or f"{candidate.get('name')}:{candidate.get('version')}"
+        return "awaiting_approval", candidate, (
+            f"auto_promote_after_retrain is never: a person approves {ref} ('mlops-accelerator model approve "
+            f"{ref} --by NAME --role ROLE')")
+    return "awaiting_approval", candidate, str(approval.get("reason") or "awaiting approval")
 
 
 def trigger(project: Any, alerts: list[dict[str, Any]], monitor: Any, *, now: datetime | None = None,
