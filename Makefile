@@ -19,18 +19,19 @@ install: $(BIN)/mlops-accelerator
 
 # The main job: the guided workflow on the bundled sample project (local target): create it
 # (with its generated churn data and committed training code), run every stage that has notebooks
-# (stages 1-5), check all
+# (stages 1-6; stage 6 replays the sample's production windows, alerts on August's drift and retrains), check all
 # deliverables, report.
 sample: install
 	rm -rf $(SAMPLE)
 	$(BIN)/mlops-accelerator init $(SAMPLE) --sample
 	$(BIN)/mlops-accelerator -C $(SAMPLE) run --all --jobs 2
-	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stages 6-7 have no runs yet
+	$(BIN)/mlops-accelerator -C $(SAMPLE) check > /dev/null || true  # stage 7 has no runs yet
 	$(BIN)/mlops-accelerator -C $(SAMPLE) status
 	$(BIN)/mlops-accelerator -C $(SAMPLE) report --format html
 	@echo "Outputs: $(SAMPLE)/runs/ (executed notebooks and artifacts); report: $(SAMPLE)/deliverables-report.html"
 	@echo "Data: $(BIN)/mlops-accelerator -C $(SAMPLE) data list   (versioned assets in $(SAMPLE)/data-assets/, layers in $(SAMPLE)/lake/)"
 	@echo "Models: cd $(SAMPLE) && ../$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db   endpoint: $(BIN)/mlops-accelerator -C $(SAMPLE) endpoint serve"
+	@echo "Monitoring: $(SAMPLE)/runs/*/06-monitor/monitoring/monitoring-report.html   next pass: $(BIN)/mlops-accelerator -C $(SAMPLE) monitor run"
 	@echo "Wizards: $(BIN)/mlops-accelerator -C $(SAMPLE) serve   JupyterLab: $(BIN)/jupyter lab $(SAMPLE)"
 
 lint: install
