@@ -33,7 +33,7 @@ def _kind(series: Any) -> str:
 class FeatureBaseline:
     name: str
     kind: str  # numerical | categorical
-    values: Any  # numerical: sorted float array without nulls; categorical: text values without nulls
+    values: Any  # numerical: sorted float array without nulls; categorical: counts per category (Series)
     edges: Any = None
     std: float = 0.0
     lo: float = 0.0
@@ -42,8 +42,6 @@ class FeatureBaseline:
 
     @classmethod
     def of(cls, name: str, series: Any, kind: str | None = None) -> FeatureBaseline:
-        import numpy as np
-
         kind = kind or _kind(series)
         if kind == "numerical":
             v = series.dropna().to_numpy(dtype="float64", copy=True)
@@ -51,8 +49,9 @@ class FeatureBaseline:
             if not len(v):
                 return cls(name, kind, v)
             return cls(name, kind, v, M.baseline_edges(v), float(v.std()), float(v[0]), float(v[-1]))
-        v = series.dropna().astype(str).to_numpy(dtype=object)
-        return cls(name, kind, v, categories=frozenset(np.unique(v).tolist()) if len(v) else frozenset())
+        # categorical: the category counts (hashing, not sorting: sorting text is the slow part)
+        counts = series.dropna().astype(str).value_counts()
+        return cls(name, kind, counts, categories=frozenset(counts.index))
 
 
 @dataclass
@@ -170,16 +169,16 @@ def _numeric(series: Any) -> tuple[Any, int]:
 
 
 def _text(series: Any) -> tuple[Any, int]:
-    """(text values without nulls, count of non-null values that are not text)."""
+    """(text values without nulls, as a Series; count of non-null values that are not text)."""
     import pandas as pd
 
     nonnull = series.dropna()
     if pd.api.types.is_string_dtype(nonnull.dtype) and not pd.api.types.is_object_dtype(nonnull.dtype):
-        return nonnull.to_numpy(dtype=object), 0
+        return nonnull, 0
     if pd.api.types.is_object_dtype(nonnull.dtype):
         is_text = nonnull.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        return nonnull[is_text].to_numpy(dtype=object), int((~is_text).sum())
-    return nonnull.astype(str).to_numpy(dtype=object), len(nonnull)  # numbers/booleans where text was
+        return nonnull[is_text], int((~is_text).sum())
+    return nonnull.astype(str), len(nonnull)  # numbers/booleans where text was
 
 
 def _drift(res: WindowResult, name: str, kind: str, fb: FeatureBaseline, series: Any, rows: list[Any],
@@ -206,7 +205,7 @@ def _drift(res: WindowResult, name: str, kind: str, fb: FeatureBaseline, series:
         if len(vals) < MIN_DRIFT_VALUES:
             res.skip(name, feature_label, _too_few(len(vals), series))
             return
-        _cats, bc, pc = M.category_counts(fb.values, vals)
+        _cats, bc, pc = M.align_counts(fb.values, vals.astype(str).value_counts())
         got = M.categorical_drift(bc, pc, set(metrics))
     for metric, value in got.items():
         row = metrics[metric]
@@ -236,7 +235,7 @@ def _quality(res: WindowResult, name: str, fb: FeatureBaseline, series: Any, row
         oob = int(((vals < fb.lo) | (vals > fb.hi)).sum()) if len(fb.values) else 0
     else:
         vals, bad = _text(series)
-        oob = int(sum(1 for v in vals if v not in fb.categories)) if fb.categories else 0
+        oob = int((~vals.astype(str).isin(fb.categories)).sum()) if fb.categories else 0
     nonnull = n - nulls
     got = {"null_value_rate": nulls / n, "data_type_error_rate": bad / nonnull if nonnull else 0.0,
            "out_of_bounds_rate": oob / nonnull if nonnull else 0.0}

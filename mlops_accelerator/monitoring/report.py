@@ -97,7 +97,7 @@ def _charts(sources: Any, results: list[Any], folder: Path) -> dict[str, str]:
                     c = binned_counts(vals, fb.edges) if len(vals) else np.zeros(len(edges) - 1)
                     ax.stairs(c / max(c.sum(), 1), edges, color=colour, label=label, linewidth=1.5)
             else:
-                b = pd.Series(fb.values).value_counts(normalize=True)
+                b = fb.values / max(int(fb.values.sum()), 1)
                 p = frame[feat].dropna().astype(str).value_counts(normalize=True)
                 cats = list(dict.fromkeys([*b.index, *p.index]))[:12]
                 x = np.arange(len(cats))
