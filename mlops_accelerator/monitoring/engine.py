@@ -244,8 +244,13 @@ def _quality(res: WindowResult, name: str, fb: FeatureBaseline, series: Any, row
             res.values.append(_value(name, "data_quality", fb.name, fb.kind, metric, got[metric], row))
 
 
-def evaluate(baseline: Baseline, window: Window, signals: list[Any]) -> WindowResult:
-    """Every configured signal on one window; problems become `not_computed` entries, never errors."""
+def evaluate(baseline: Baseline, window: Window, signals: list[Any],
+             prediction_reference: FeatureBaseline | None = None) -> WindowResult:
+    """Every configured signal on one window; problems become `not_computed` entries, never errors.
+
+    Prediction drift compares the window's predictions with `prediction_reference` (the model's
+    predictions on the earliest production window, as Azure ML compares with past production data)
+    or, without one, with the baseline's label distribution."""
     import pandas as pd
 
     frame = window.inputs if window.inputs is not None else pd.DataFrame()
@@ -279,11 +284,14 @@ def evaluate(baseline: Baseline, window: Window, signals: list[Any]) -> WindowRe
             if window.predictions is None:
                 res.skip(name, "prediction", "no model outputs in this production data (collected outputs come "
                          "from the stage-5 endpoint's data collector)")
-            elif baseline.label is None:
+            elif prediction_reference is not None and prediction_reference.name == window.name:
+                res.skip(name, "prediction", "this window is the prediction-drift reference (the earliest "
+                         "production window with predictions); later windows are compared with it")
+            elif prediction_reference is None and baseline.label is None:
                 res.skip(name, "prediction", "the baseline has no label column to compare predictions with")
             else:
-                _drift(res, name, signal, baseline.label, window.predictions, rows, res.values, signal,
-                       "prediction")
+                _drift(res, name, signal, prediction_reference or baseline.label, window.predictions, rows,
+                       res.values, signal, "prediction")
         elif signal == "feature_attribution_drift":
             _attribution_signal(res, name, baseline, window, frame, rows)
         elif signal == "model_performance":

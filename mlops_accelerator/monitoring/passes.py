@@ -51,11 +51,17 @@ def settings_of(project: Any) -> tuple[Any, Any, str]:
 
 
 def compute(sources: Any, signals: list[Any]) -> list[Any]:
-    from .engine import Baseline, evaluate
+    from .engine import Baseline, FeatureBaseline, evaluate
 
     base = Baseline.from_frame(sources.baseline, label=sources.label_column, id_column=sources.id_column,
                                name=sources.baseline_label)
-    return [evaluate(base, w, signals) for w in sources.windows]
+    with_predictions = [w for w in sources.windows if w.predictions is not None]
+    reference = None
+    if len(with_predictions) > 1:  # predictions are compared with the earliest window's predictions
+        first = with_predictions[0]
+        kind = base.label.kind if base.label is not None else None
+        reference = FeatureBaseline.of(first.name, first.predictions, kind)
+    return [evaluate(base, w, signals, reference) for w in sources.windows]
 
 
 def monitor_pass(project: Any, out_dir: str | Path, *, now: datetime | None = None,
@@ -130,8 +136,9 @@ def crontab(project_root: Path, monitor: Any) -> str:
 
     where = shlex.quote(str(project_root))
     lines = ["# mlops-accelerator, stage 6 on the local target: add with 'crontab -e' (times are this machine's)",
-             f"{monitor.monitor_schedule.cron} cd {where} && mlops-accelerator monitor run >> monitoring/cron.log 2>&1"]
+             f"{monitor.monitor_schedule.cron} cd {where} && mlops-accelerator monitor run "
+             ">> .mlops-accelerator/monitor-cron.log 2>&1"]
     if monitor.retraining_trigger in ("schedule", "both"):
         lines.append(f"{monitor.retrain_schedule} cd {where} && mlops-accelerator run models "
-                     ">> monitoring/cron.log 2>&1")
+                     ">> .mlops-accelerator/monitor-cron.log 2>&1")
     return "\n".join(lines) + "\n"
