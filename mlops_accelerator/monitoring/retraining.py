@@ -55,7 +55,7 @@ def _decision(monitor: Any, stage: dict[str, Any]) -> tuple[str, dict[str, Any] 
     evaluation = ev.get("evaluation") or {}
     approval = ev.get("approval") or {}
     if stage.get("status") != "succeeded":
-        return "failed", candidate, "the stage-5 run failed: see its notebooks"
+        return "failed", candidate, f"the stage-5 run failed: {stage.get('error') or 'see its notebooks'}"
     if candidate is None:
         return "rejected", None, f"no model was registered: {evaluation.get('reason') or approval.get('reason')}"
     if evaluation.get("decision") == "reject":
