@@ -58,7 +58,7 @@ def render_email(alert: dict[str, Any], monitor_name: str, recipients: list[str]
                   f"({'above' if b['direction'] == 'higher' else 'below'} the threshold {b['threshold']:g})\n"
                   for b in alert["breaches"])
         + f"\nAlert {alert['alert_id']}, pass {alert['pass_id']}, {alert['time']}.\n"
-          "This message was rendered by the local target and never sent.\n")
+          "This message was rendered by the local target and never sent.\n", cte="8bit")
     return msg.as_string()
 
 
