@@ -102,6 +102,24 @@ def test_bad_input_gives_per_signal_messages_and_the_pass_goes_on(baseline):
     assert empty.values == [] and all("no rows" in n["reason"] for n in empty.not_computed)
 
 
+def test_hostile_column_names_stay_data_in_alerts_and_reports(tmp_path):
+    from mlops_accelerator.monitoring import alerts
+    from mlops_accelerator.monitoring.report import _html, _markdown
+
+    evil = "x\nBcc: victim@example.com <script>|"
+    b = Baseline.from_frame(pd.DataFrame({evil: np.random.default_rng(1).normal(0, 1, 500)}))
+    res = evaluate(b, Window("w", pd.DataFrame({evil: np.random.default_rng(2).normal(3, 1, 500)})), DRIFT_ONLY)
+    found = alerts.alerts_from("p", [res], "t")
+    mail = alerts.render_email(found[0], "m", ["ops@example.com"], "proj")
+    import email
+
+    parsed = email.message_from_string(mail)
+    assert parsed["Bcc"] is None and parsed["To"] == "ops@example.com"
+    assert "victim@example.com" in " ".join(parsed["Subject"].split())  # kept, as text of the subject
+    blocks = [("table", (("Feature",), [(evil,)]))]
+    assert "<script>" not in _html(blocks) and "<script>" not in _markdown(blocks)
+
+
 def test_model_performance_joins_ground_truth_and_says_when_nothing_matches(baseline):
     perf = [MonitorSignal(signal="model_performance", feature_type="not_applicable", metric=m, threshold=0.7)
             for m in ("accuracy", "precision", "recall")]

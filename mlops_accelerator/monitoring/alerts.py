@@ -49,8 +49,9 @@ def render_email(alert: dict[str, Any], monitor_name: str, recipients: list[str]
     msg = EmailMessage()
     msg["To"] = ", ".join(recipients)
     msg["From"] = "azureml-monitoring@localhost (not sent)"
-    msg["Subject"] = (f"[{project}] {monitor_name}: {alert['signal']} breached on "
-                      f"{', '.join(alert['features'])} ({alert['window']})")
+    subject = (f"[{project}] {monitor_name}: {alert['signal']} breached on "
+               f"{', '.join(alert['features'])} ({alert['window']})")
+    msg["Subject"] = " ".join(subject.split())[:250]  # column names are data: no line breaks in a header
     msg.set_content(
         f"Model monitor '{monitor_name}' found a breach in production window {alert['window']}.\n\n"
         f"Signal: {alert['signal']} ({alert['type']})\n"
