@@ -1,8 +1,9 @@
 """Where a monitoring pass reads its data: the baseline and the production windows.
 
 Baseline (settings `reference_data`):
-- training_data / validation_data: the newest registered version of the stage-4 feature table
-  (`data.feature_table.name`, e.g. churn-features:3), read from its Parquet files; its `profile.json`
+- training_data / validation_data: the stage-4 feature table version the registry's champion was
+  trained on (its `data_asset` tag), else the newest registered version of `data.feature_table.name`
+  (e.g. churn-features:3), read from its Parquet files; its `profile.json`
   (written by stage 4) documents the same columns. Locally there is no separate validation asset,
   so validation_data reads the training asset too, and says so.
 - past_production_window: the oldest production window; later windows are compared with it.
@@ -62,12 +63,35 @@ def _read_parquet_folder(path: Path) -> Any:
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
-def baseline_asset(project_dir: Path, data_settings: Any) -> dict[str, Any]:
+def champion_asset(project_dir: Path, model_name: str | None) -> str | None:
+    """The data asset version (`name:version`) the registry's champion was trained on, if known."""
+    from ..tracking import tracking_dir, tracking_uri
+
+    if not model_name or not (tracking_dir(project_dir) / "mlflow.db").is_file():
+        return None
+    from mlflow.tracking import MlflowClient
+
+    try:
+        version = MlflowClient(tracking_uri(project_dir)).get_model_version_by_alias(model_name, "champion")
+    except Exception:  # no such model or alias yet: fall back to the newest asset version
+        return None
+    return version.tags.get("data_asset") or None
+
+
+def baseline_asset(project_dir: Path, data_settings: Any, model_name: str | None = None) -> dict[str, Any]:
+    """The champion's training data version when the registry knows it, else the newest version."""
     from ..dataprep import DataPrepError
     from ..dataprep.versioning import Registry
 
     name = data_settings.feature_table.name if data_settings is not None else None
     registry = Registry(project_dir)
+    ref = champion_asset(project_dir, model_name)
+    if ref and ":" in ref:
+        asset, version = ref.split(":", 1)
+        try:
+            return registry.get(asset, version)
+        except DataPrepError:
+            pass  # the champion names a version this project no longer has: use the newest
     try:
         return registry.get(name) if name else registry.get(registry.names()[0])
     except (DataPrepError, IndexError):
@@ -182,7 +206,7 @@ def sample_windows(project_dir: Path, label: str | None, id_column: str | None) 
     return out
 
 
-def load_sources(project_dir: str | Path, monitor: Any, data_settings: Any) -> Sources:
+def load_sources(project_dir: str | Path, monitor: Any, data_settings: Any, model_name: str | None = None) -> Sources:
     """The baseline and every production window for one pass (production problems become notes)."""
     import pandas as pd
 
@@ -191,7 +215,7 @@ def load_sources(project_dir: str | Path, monitor: Any, data_settings: Any) -> S
     label = ft.label_column if ft else None
     idc = ft.join_key if ft else None
     split_time = getattr(getattr(data_settings, "data_splits", None), "time_column", None)
-    record = baseline_asset(project_dir, data_settings)
+    record = baseline_asset(project_dir, data_settings, model_name)
     base = _read_parquet_folder(project_dir / record["local_path"])
     tcol = _time_column(base, split_time)
     notes: list[str] = []

@@ -41,13 +41,13 @@ class PassOutcome:
         return [{"window": w["window"], **n} for w in self.windows for n in w["not_computed"]]
 
 
-def settings_of(project: Any) -> tuple[Any, Any, str]:
-    """(monitor settings, data settings, project name), validated as every door validates them."""
+def settings_of(project: Any) -> tuple[Any, Any, str, Any]:
+    """(monitor, data, project name, models settings), validated as every door validates them."""
     from ..settings.parameters import from_parameters
 
     params = {s: project.effective_settings(s) for s in ("foundations", "data", "models", "monitor")}
     return (from_parameters("monitor", params), from_parameters("data", params),
-            params["foundations"].get("project_name") or project.name)
+            params["foundations"].get("project_name") or project.name, from_parameters("models", params))
 
 
 def compute(sources: Any, signals: list[Any]) -> list[Any]:
@@ -66,7 +66,7 @@ def compute(sources: Any, signals: list[Any]) -> list[Any]:
 
 def monitor_pass(project: Any, out_dir: str | Path, *, now: datetime | None = None,
                  templates_root: Path | None = None, retrain: bool = True, sources: Any = None,
-                 settings: tuple[Any, Any, str] | None = None, charts: bool = True) -> PassOutcome:
+                 settings: tuple[Any, Any, str, Any] | None = None, charts: bool = True) -> PassOutcome:
     from . import alerts as A
     from . import retraining
     from .data import MonitoringDataError, load_sources
@@ -77,9 +77,9 @@ def monitor_pass(project: Any, out_dir: str | Path, *, now: datetime | None = No
     pass_id = now.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    monitor, data, project_name = settings or settings_of(project)
+    monitor, data, project_name, models = settings or settings_of(project)
     try:
-        sources = sources or load_sources(project.root, monitor, data)
+        sources = sources or load_sources(project.root, monitor, data, models.model_registration.name)
     except MonitoringDataError as exc:
         project.record("monitor_pass", pass_id=pass_id, status="failed", reason=str(exc))
         raise
