@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python benchmarks/runner_vs_papermill.py --notebooks 10
 	$(BIN)/python benchmarks/voila_tti.py --runs 5
 	$(BIN)/python benchmarks/stage4_data.py
+	@test -d $(SAMPLE)/mlruns && $(BIN)/python benchmarks/stage5_endpoint.py $(SAMPLE) || echo "stage 5 endpoint benchmark: run 'make sample' first"
 
 clean:
 	rm -rf $(VENV) $(SAMPLE) .pytest_cache .ruff_cache

@@ -29,16 +29,18 @@ def _port() -> int:
 
 
 def _row(project: Path) -> dict:
+    """One row of the training asset with the champion's input columns, as a scoring request."""
     import mlflow
 
+    from mlops_accelerator.modeling.training import load_asset
     from mlops_accelerator.tracking import use_project_tracking
 
     use_project_tracking(project)
     info = mlflow.models.get_model_info("models:/churn-classifier@champion")
-    example = json.loads(Path(mlflow.artifacts.download_artifacts(
-        f"{info.model_uri}/serving_input_example.json")).read_text())
-    split = example["dataframe_split"]
-    return {"dataframe_split": {"columns": split["columns"], "data": split["data"][:1]}}
+    columns = info.signature.inputs.input_names()
+    df, _ = load_asset(project.resolve(), "churn-features:1")
+    row = json.loads(df[columns].head(1).to_json(orient="split", index=False))
+    return {"dataframe_split": {"columns": row["columns"], "data": row["data"]}}
 
 
 def measure(project: Path, collect: bool, payload: dict, n: int, clients: int) -> dict:

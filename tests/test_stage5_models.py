@@ -280,3 +280,24 @@ def test_approval_is_recorded_in_the_ledger(tmp_path):
                    role="product_owner", reason="reviewed")
     got = approval.decide(project, manual, "churn-classifier:2", True, [])
     assert got["approved"] and got["by"] == "Ana"
+
+
+def test_cli_model_approve_and_endpoint_status(tmp_path):
+    from click.testing import CliRunner
+
+    from mlops_accelerator import ledger
+    from mlops_accelerator.cli import main
+    from mlops_accelerator.workspace import Project
+
+    project = Project.create(tmp_path / "p", "contoso-churn", None)
+    run = CliRunner().invoke
+    bad = run(main, ["-C", str(project.root), "model", "approve", "m:1", "--by", "Ana", "--role", "tester"])
+    assert bad.exit_code == 2 and "product_owner" in bad.output
+    ok = run(main, ["-C", str(project.root), "model", "approve", "m:1", "--by", "Ana", "--role", "product_owner"])
+    assert ok.exit_code == 0, ok.output
+    events = [e for e in ledger.read(project.ledger_path) if e["type"] == "model_approval"]
+    assert len(events) == 1 and events[0]["model"] == "m:1" and events[0]["by"] == "Ana"
+    status = run(main, ["-C", str(project.root), "endpoint", "status"])
+    assert status.exit_code == 0 and "not running" in status.output
+    stop = run(main, ["-C", str(project.root), "endpoint", "stop"])
+    assert stop.exit_code == 0 and "no local endpoint" in stop.output

@@ -97,16 +97,19 @@ class CollectorMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", cid.encode())]}
             elif message["type"] == "http.response.body":
                 out.extend(message.get("body", b""))
+                if not message.get("more_body") and status[0] == 200:
+                    self._record(cid, body, out)  # before the caller has its answer: the log is never behind
             await send(message)
 
         await self.app(scope, receive_and_keep, send_and_keep)
-        if status[0] == 200:
-            try:
-                inputs = rows_of(json.loads(bytes(body)))
-                outputs = json.loads(bytes(out)).get("predictions", [])
-            except ValueError:
-                return
-            self.collector.record(cid, inputs, outputs)
+
+    def _record(self, cid: str, body: bytes, out: bytes) -> None:
+        try:
+            inputs = rows_of(json.loads(bytes(body)))
+            outputs = json.loads(bytes(out)).get("predictions", [])
+        except ValueError:
+            return
+        self.collector.record(cid, inputs, outputs)
 
 
 def build_app(model_uri: str, log_dir: Path | None, endpoint: str, deployment: str) -> Any:
