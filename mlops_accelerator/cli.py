@@ -154,6 +154,10 @@ def status(ctx: click.Context, as_json: bool, items: bool) -> None:
                       f"{run['status']} {run['ts'][5:16].replace('T', ' ')}" if run else "-")
     out = _console()
     out.print(table)
+    from .monitoring.report import monitoring_status  # stage 6: last pass, alerts, the retraining decision
+
+    for line in monitoring_status(_project(ctx)):
+        out.print(line, markup=False)
     if items:
         for s in data["stages"]:
             out.print(f"\n[bold]{s['number']}. {s['title']}[/]")

@@ -201,6 +201,11 @@ def test_pass_records_alerts_and_retraining_and_the_cooldown_stops_a_second_run(
     assert "To: mlops-ops@contoso.com" in mail and "never sent" in mail
     report = (project.root / "m2" / "monitoring-report.md").read_text()
     assert "skipped_cooldown" in report and "Audit trail" in report
+    from mlops_accelerator.monitoring.report import monitoring_status
+
+    lines = monitoring_status(project)  # what `mlops-accelerator status` prints under its table
+    assert lines[1].startswith(f"Retraining: run {first.retraining['run_id']} succeeded, decision ")
+    assert lines[2].startswith("Retraining, latest: skipped_cooldown")
 
 
 def test_retraining_says_plainly_when_stage_5_has_no_notebooks(project, tmp_path):

@@ -61,6 +61,29 @@ def audit_trail(project: Any, limit: int = 200) -> list[dict[str, str]]:
     return rows[-limit:]
 
 
+def monitoring_status(project: Any) -> list[str]:
+    """Lines for `status`: the last monitoring pass, the last retraining run's decision, and whether
+    later alerts were held back by the cooldown (from the ledger only)."""
+    last_pass = finished = latest = None
+    for e in project.events():
+        if e["type"] == "monitor_pass":
+            last_pass = e
+        elif e["type"] == "retraining":
+            latest = e
+            if e.get("status") == "finished":
+                finished = e
+    lines = []
+    if last_pass:
+        lines.append(f"Monitoring: pass {last_pass['pass_id']} {last_pass['status']} at {last_pass['ts'][:16]}, "
+                     f"{len(last_pass.get('alerts') or [])} alert(s); report in {last_pass.get('out_dir', '?')}/")
+    if finished:
+        lines.append(f"Retraining: run {finished.get('run_id')} {finished.get('run_status')}, decision "
+                     f"{finished.get('decision')}: {finished.get('reason')}")
+    if latest and latest is not finished:
+        lines.append(f"Retraining, latest: {latest['status']}: {latest.get('reason', '')}")
+    return lines
+
+
 def _charts(sources: Any, results: list[Any], folder: Path) -> dict[str, str]:
     import matplotlib
 
