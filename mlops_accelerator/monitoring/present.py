@@ -25,7 +25,8 @@ def sources_md(sources: Any, replayed: dict[str, Any] | None) -> str:
         else:
             lines.append(f"**Replay through the local endpoint** `{replayed['endpoint']}/{replayed['deployment']}`: "
                          f"{replayed['rows']:,} rows of {', '.join(replayed['replayed']) or 'no new window'}"
-                         + (f" (already in the log: {', '.join(replayed['already'])})" if replayed["already"] else ""))
+                         + (f" (already in the log: {', '.join(replayed['already'])})" if replayed["already"] else "")
+                         + (f"; {replayed['note']}" if replayed.get("note") else ""))
     lines.append(_table(("Window", "Rows", "Model outputs", "Ground truth"),
                         [(w.name, f"{len(w.inputs):,}", "yes" if w.predictions is not None else "no",
                           f"{len(w.ground_truth):,} labels" if w.ground_truth is not None else "not yet")

@@ -18,6 +18,14 @@ BATCH = 2_000
 PREFIX = "replay-"
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def replayed_windows(deployment_dir: Path) -> set[str]:
     seen: set[str] = set()
     for f in sorted((deployment_dir / "model_inputs").rglob("*.jsonl")) if deployment_dir.is_dir() else []:
@@ -50,8 +58,12 @@ def replay(project_dir: str | Path, models: Any, windows: list[Any], label: str 
     state = endpoint.status(project_dir)
     started_here = False
     if not state.get("running"):
+        port = models.local_endpoint_port
+        if not endpoint.port_free(port):  # e.g. stage 5's smoke-test connections still in TIME_WAIT
+            port = _free_port()
+            out["note"] = f"port {models.local_endpoint_port} was busy; the replay endpoint used port {port}"
         try:
-            state = endpoint.serve(project_dir, f"models:/{name}@champion", models.local_endpoint_port,
+            state = endpoint.serve(project_dir, f"models:/{name}@champion", port,
                                    endpoint=models.online_endpoint.name, deployment=deployment)
             started_here = True
         except (ModelingError, Exception) as exc:  # no champion, port taken: say so, keep going
