@@ -309,6 +309,9 @@ def _attribution_signal(res: WindowResult, name: str, baseline: Baseline, window
     if not baseline.importance:
         res.skip(name, "*", "the baseline has no label column: no baseline feature importance")
         return
+    if len(frame) < MIN_DRIFT_VALUES:
+        res.skip(name, "*", f"{len(frame)} production row(s); feature attribution needs at least {MIN_DRIFT_VALUES}")
+        return
     present = {f: fb for f, fb in baseline.features.items() if f in frame.columns}
     prod = attribution(frame, present, window.predictions.reset_index(drop=True))
     value = M.ndcg(baseline.importance, prod)
