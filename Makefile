@@ -18,8 +18,9 @@ $(BIN)/mlops-accelerator: pyproject.toml
 install: $(BIN)/mlops-accelerator
 
 # The main job: the guided workflow on the bundled sample project (local target): create it
-# (with its generated churn data and the legacy project stage 7 migrates), run every stage that
-# has notebooks, check all deliverables, report.
+# (with its generated churn data, committed training code and the legacy project stage 7
+# migrates), run every stage that has notebooks (stage 6 replays the production windows,
+# alerts on August's drift and retrains), check all deliverables, report.
 sample: install
 	rm -rf $(SAMPLE)
 	$(BIN)/mlops-accelerator init $(SAMPLE) --sample
@@ -29,6 +30,8 @@ sample: install
 	$(BIN)/mlops-accelerator -C $(SAMPLE) report --format html
 	@echo "Outputs: $(SAMPLE)/runs/ (executed notebooks and artifacts); report: $(SAMPLE)/deliverables-report.html"
 	@echo "Data: $(BIN)/mlops-accelerator -C $(SAMPLE) data list   (versioned assets in $(SAMPLE)/data-assets/, layers in $(SAMPLE)/lake/)"
+	@echo "Models: cd $(SAMPLE) && ../$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db   endpoint: $(BIN)/mlops-accelerator -C $(SAMPLE) endpoint serve"
+	@echo "Monitoring: $(SAMPLE)/runs/*/06-monitor/monitoring/monitoring-report.html   next pass: $(BIN)/mlops-accelerator -C $(SAMPLE) monitor run"
 	@echo "Wizards: $(BIN)/mlops-accelerator -C $(SAMPLE) serve   JupyterLab: $(BIN)/jupyter lab $(SAMPLE)"
 
 lint: install
@@ -57,6 +60,7 @@ bench: install
 	$(BIN)/python benchmarks/status_ledger.py --events 1000
 	$(BIN)/python benchmarks/voila_tti.py --runs 5
 	$(BIN)/python benchmarks/stage4_data.py
+	@test -d $(SAMPLE)/mlruns && $(BIN)/python benchmarks/stage5_endpoint.py $(SAMPLE) || echo "stage 5 endpoint benchmark: run 'make sample' first"
 
 clean:
 	rm -rf $(VENV) $(SAMPLE) .pytest_cache .ruff_cache

@@ -115,6 +115,10 @@ def init(ctx: click.Context, directory: Path | None, name: str | None, sample: b
 
         folder = write_sample_data(project.root)
         out.print(f"  sample data: {folder.relative_to(project.root)}/ (customer churn, seeded)")
+        from .modeling.project_code import write_sample_code  # stage 5 trains committed code
+
+        code = write_sample_code(project.root)
+        out.print(f"  training code: src/ and tests/ ({len(code)} files), committed to git")
     out.print(f"  settings: {project.path.name}   ledger: {project.ledger_path.relative_to(project.root)}")
     out.print("Next: 'mlops-accelerator status', then answer stage 1: "
               "'mlops-accelerator settings show foundations'.")
@@ -154,6 +158,10 @@ def status(ctx: click.Context, as_json: bool, items: bool) -> None:
                       f"{run['status']} {run['ts'][5:16].replace('T', ' ')}" if run else "-")
     out = _console()
     out.print(table)
+    from .monitoring.report import monitoring_status  # stage 6: last pass, alerts, the retraining decision
+
+    for line in monitoring_status(_project(ctx)):
+        out.print(line, markup=False)
     if items:
         for s in data["stages"]:
             out.print(f"\n[bold]{s['number']}. {s['title']}[/]")
@@ -554,6 +562,103 @@ def data_show(ctx: click.Context, asset: str, as_json: bool) -> None:
     out.print("  integrity: [green]every file matches its registered hash[/]", markup=True)
 
 
+# -- endpoint and model (stage 5's local realtime endpoint and model approval) ----------
+
+@main.group()
+def endpoint() -> None:
+    """The local realtime endpoint (MLflow scoring server + data collector) of stage 5."""
+
+
+def _models_settings(ctx: click.Context) -> Any:
+    from .catalogue import stage_slugs
+    from .settings.parameters import from_parameters
+
+    project = _project(ctx)
+    return project, from_parameters("models", {s: project.effective_settings(s) for s in stage_slugs()})
+
+
+def _endpoint_fail(ctx: click.Context, exc: Exception) -> None:
+    _console().print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+    ctx.exit(2)
+
+
+@endpoint.command("serve")
+@click.option("--model", "model_uri", help="MLflow model URI (default: models:/<model name>@champion).")
+@click.option("--port", type=click.IntRange(1024, 65535), help="Port on 127.0.0.1 (default: the setting).")
+@click.pass_context
+def endpoint_serve(ctx: click.Context, model_uri: str | None, port: int | None) -> None:
+    """Serve the champion on 127.0.0.1 until 'endpoint stop'; every request is collected."""
+    from .modeling import ModelingError
+    from .modeling import endpoint as ep
+
+    project, models = _models_settings(ctx)
+    uri = model_uri or f"models:/{models.model_registration.name}@champion"
+    try:
+        state = ep.serve(project.root, uri, port or models.local_endpoint_port, endpoint=models.online_endpoint.name,
+                         deployment=models.online_endpoint.deployments[0].name)
+    except ModelingError as exc:
+        _endpoint_fail(ctx, exc)
+        return
+    _console().print(f"Serving {uri} at {state['url']} (pid {state['pid']}); POST /invocations, GET /ping. "
+                     f"Requests are collected in inference-log/. Stop: 'mlops-accelerator endpoint stop'.")
+
+
+@endpoint.command("stop")
+@click.pass_context
+def endpoint_stop(ctx: click.Context) -> None:
+    """Stop the local endpoint this project started."""
+    from .modeling import endpoint as ep
+
+    _console().print(ep.stop(_project(ctx).root)["message"])
+
+
+@endpoint.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def endpoint_status(ctx: click.Context, as_json: bool) -> None:
+    """Whether the local endpoint runs and answers /ping."""
+    import json as _json
+
+    from .modeling import endpoint as ep
+
+    st = ep.status(_project(ctx).root)
+    if as_json:
+        click.echo(_json.dumps(st, indent=2))
+    elif st.get("running"):
+        _console().print(f"running: {st['model_uri']} at {st['url']} (pid {st['pid']}), "
+                         f"{'healthy' if st.get('healthy') else 'NOT answering /ping'}")
+    else:
+        _console().print(f"not running ({st.get('message', 'the recorded process has ended')})")
+
+
+@main.group()
+def model() -> None:
+    """Registered models of stage 5: approval for production."""
+
+
+@model.command("approve")
+@click.argument("model_ref", metavar="NAME:VERSION")
+@click.option("--by", "by", required=True, help="The approver's name.")
+@click.option("--role", required=True, help="The approver's role (the stage-5 approver_role).")
+@click.option("--reject", is_flag=True, help="Record a rejection instead.")
+@click.option("--reason", default="", help="Why (kept in the ledger).")
+@click.pass_context
+def model_approve(ctx: click.Context, model_ref: str, by: str, role: str, reject: bool, reason: str) -> None:
+    """Record a person's approval (or rejection) of a model version for production in the ledger."""
+    project, models = _models_settings(ctx)
+    if role != models.approver_role:
+        _endpoint_fail(ctx, ValueError(f"--role {role!r}: approval needs the role {models.approver_role!r} "
+                                       "(models.approver_role)"))
+        return
+    if ":" not in model_ref:
+        _endpoint_fail(ctx, ValueError(f"{model_ref!r}: write the model as NAME:VERSION"))
+        return
+    project.record("model_approval", model=model_ref, approved=not reject, mode=models.model_approval, by=by,
+                   role=role, reason=reason or ("approved" if not reject else "rejected"))
+    _console().print(f"{'Rejected' if reject else 'Approved'} {model_ref} by {by} ({role}); recorded in the ledger. "
+                     "Re-run stage 5 or its checks to pick it up.")
+
+
 # -- report --------------------------------------------------------------------
 
 @main.command()
@@ -596,6 +701,10 @@ def export(ctx: click.Context, to: Path, force: bool) -> None:
 from .serve import serve  # noqa: E402  (light: the Voila app starts only when the command runs)
 
 main.add_command(serve)
+
+from .monitoring.cli import monitor  # noqa: E402  (light: pandas and scipy load when a pass runs)
+
+main.add_command(monitor)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

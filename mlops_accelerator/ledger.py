@@ -23,6 +23,8 @@ from .errors import ProjectFileError
 EVENT_TYPES = (
     "project_created", "settings_saved", "notebooks_generated", "run_started",
     "notebook_finished", "run_finished", "check_run", "signoff",
+    "monitor_pass", "alert_raised", "retraining",  # stage 6: monitoring passes, alerts, the retraining loop
+    "model_approval",  # stage 5: a model version approved (or not) for production, and by whom
 )
 
 
@@ -101,6 +103,9 @@ EVENT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "run_finished": {"run_id": _STR, "status": _STR, "stages": (dict,)},
     "check_run": {"item": _STR, "passed": (bool,), "reason": _STR},
     "signoff": {"item": _STR, "by": _STR, "role": _STR},
+    "monitor_pass": {"pass_id": _STR, "status": _STR},
+    "alert_raised": {"alert_id": _STR, "signal": _STR, "pass_id": _STR},
+    "retraining": {"status": _STR, "alert_ids": (list,)},
 }
 _OPTIONAL: dict[str, dict[str, tuple[type, ...]]] = {
     "run_started": {"run_dir": _OPT_STR, "stages": (list,)},

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from mlops_accelerator.cli import main
 from mlops_accelerator.deliverables import run_checks
+from mlops_accelerator.modeling.project_code import write_sample_code
 from mlops_accelerator.sample import lay_out_legacy_project, sample_settings
 from mlops_accelerator.sample.churn import write_sample_data
 from mlops_accelerator.templates import stage_templates
@@ -39,6 +40,7 @@ def test_every_command_named_in_check_advice_exists_and_works(tmp_path):
     project = Project.create(tmp_path / "sample", s["foundations"]["project_name"], s)
     write_sample_data(project.root)  # as 'init --sample' does: the stage-4 sources
     lay_out_legacy_project(project.root)  # as 'init --sample' does: stage 7 migrates it
+    write_sample_code(project.root)  # and the committed stage-5 training code
     ran: dict[tuple[str, ...], int] = {}
     for _ in range(3):
         new = {cmd: items for cmd, items in advice(project).items() if cmd not in ran}

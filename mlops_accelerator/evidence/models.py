@@ -261,7 +261,15 @@ class ModelsEvidence(StageEvidence):
 
 
 class MonitorArtifacts(Artifacts):
-    pass
+    monitoring_report: Path_ = None  # the report people read first (HTML; Markdown beside it)
+    monitoring_report_md: Path_ = None
+    monitoring_results: Path_ = None  # every value, and what was not computed and why
+    alerts_file: Path_ = None  # this run's alerts
+    notifications: Path_ = None  # folder of rendered (never sent) messages
+    monitor_schedule: Path_ = None  # S6-04: Azure ML monitor schedule YAML
+    data_collector: Path_ = None  # S6-03: the deployment's data_collector block
+    alert_rules_arm: Path_ = None  # S6-06, S6-08: action group, alert rules, policy assignments
+    crontab: Path_ = None  # local scheduling of monitoring and retraining
 
 
 class MonitorEvidence(StageEvidence):

@@ -58,6 +58,13 @@ VmSku = Annotated[
     Field(json_schema_extra={"pattern": f"^{_SKU}$", "x-rule": "vm_sku", "examples": ["Standard_DS3_v2"]}),
 ]
 
+# A stage-4 data asset version, "<name>:<version>" ("latest" allowed); empty until chosen.
+DataAssetRef = Annotated[
+    str,
+    Field(pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,254}:[A-Za-z0-9_.-]{1,64})?$",
+          json_schema_extra={"examples": ["churn-features:1", "churn-features:latest"]}),
+]
+
 # Error/loss metrics (lower is better). The source's evaluate.py defaults to mse with maximize=True:
 # this list is what catches that bug.
 MINIMIZE_METRICS = frozenset({
@@ -292,6 +299,14 @@ class Settings(StageSettings):
         "{project}-training", title="Experiment name", task="S5.T1",
         help="Groups runs in Azure ML studio and MLflow. Keep retraining baselines apart from exploratory "
              "work, e.g. {project}-training vs {project}-explore.")
+    training_data: DataAssetRef = setting(
+        "", title="Training data asset", task="S5.T1",
+        help="The stage-4 data asset version training reads, as <name>:<version> (or <name>:latest); the "
+             "version is recorded on the run and tagged on the model.")
+    allow_uncommitted_code: bool = setting(
+        False, title="Exploration run (uncommitted code)", task="S5.T1",
+        help="Train the working tree even with uncommitted changes, for exploration: nothing is registered "
+             "or deployed. Off, a run refuses uncommitted training code and names the changed files.")
     tracking: Literal["mlflow", "aml_run_log"] = setting(
         "mlflow", title="Tracking", task="S5.T1",
         help="MLflow logging works the same locally and on Azure ML; the v1 run log is legacy.")
@@ -349,6 +364,12 @@ class Settings(StageSettings):
     online_endpoint: OnlineEndpoint = setting(
         OnlineEndpoint(), title="Online endpoint", task="S5.T3", scope="environment", provenance="V2",
         help="Real-time endpoint, its authentication and deployments (used for realtime or both).")
+    local_endpoint_port: int = setting(
+        5005, title="Local endpoint port", task="S5.T3", ge=1024, le=65535,
+        help="Port of the local realtime endpoint on 127.0.0.1 (local target only).")
+    keep_local_endpoint: bool = setting(
+        False, title="Keep local endpoint running", task="S5.T3",
+        help="Leave the local endpoint serving after the run ('mlops-accelerator endpoint stop' ends it).")
     batch_endpoint: BatchEndpoint = setting(
         BatchEndpoint(), title="Batch endpoint", task="S5.T3", scope="environment", provenance="V2",
         help="Batch scoring endpoint and its parallelism (used for batch or both).")

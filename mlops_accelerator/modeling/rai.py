@@ -1,0 +1,157 @@
+"""Responsible AI on the held-out split, as the settings choose.
+
+- fairness: fairlearn's MetricFrame per sensitive feature (numeric ones in quartile bands): accuracy,
+  recall, precision and selection rate per group, with the largest difference and smallest ratio
+- explanations: sklearn's permutation importance on the primary metric's scorer (global)
+- error_analysis: error rate per cohort of every categorical input, worst cohorts first
+The HTML report (charts inline) is written next to the run and logged to the MLflow run, so it stays
+with the model version registered from that run.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+from . import ModelingError
+
+SUPPORTED = ("fairness", "explanations", "error_analysis")
+MAX_ROWS = 4000  # a stratified-enough sample keeps permutation importance within seconds
+
+
+def _groups(series: Any) -> Any:
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series) and series.nunique() > 10:
+        series = pd.qcut(series, 4, duplicates="drop").rename(series.name)
+    return series.astype("string").fillna("missing")  # a missing value is a cohort of its own
+
+
+def fairness(y: Any, pred: Any, X: Any, features: list[str]) -> dict[str, Any]:
+    from fairlearn.metrics import MetricFrame, selection_rate
+    from sklearn.metrics import accuracy_score, precision_score, recall_score
+
+    out = {}
+    for f in features:
+        if f not in X.columns:
+            raise ModelingError(f"models.responsible_ai.sensitive_features names '{f}', which is not a model "
+                                f"input (inputs: {', '.join(map(str, X.columns))})")
+        frame = MetricFrame(
+            metrics={"accuracy": accuracy_score, "recall": lambda a, b: recall_score(a, b, zero_division=0),
+                     "precision": lambda a, b: precision_score(a, b, zero_division=0),
+                     "selection_rate": selection_rate},
+            y_true=y, y_pred=pred, sensitive_features=_groups(X[f]))
+        by_group = frame.by_group.round(4)
+        out[f] = {"by_group": {str(k): v for k, v in by_group.to_dict(orient="index").items()},
+                  "difference": {k: round(float(v), 4) for k, v in frame.difference().items()},
+                  "ratio": {k: round(float(v), 4) for k, v in frame.ratio().items()}}
+    return out
+
+
+def explanations(model: Any, X: Any, y: Any, scorer: str) -> dict[str, float]:
+    from sklearn.inspection import permutation_importance
+
+    result = permutation_importance(model, X, y, scoring=scorer, n_repeats=3, random_state=0, n_jobs=1)
+    pairs = sorted(zip(X.columns, result.importances_mean, strict=True), key=lambda p: -p[1])
+    return {str(k): round(float(v), 5) for k, v in pairs}
+
+
+def error_analysis(y: Any, pred: Any, X: Any) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    errors = pd.Series((pred != y.to_numpy()).astype(int), index=X.index)
+    overall = float(errors.mean())
+    cohorts = []
+    for col in X.columns:
+        groups = _groups(X[col])
+        for value, rate in errors.groupby(groups, observed=True).agg(["mean", "size"]).iterrows():
+            cohorts.append({"feature": str(col), "cohort": str(value), "rows": int(rate["size"]),
+                            "error_rate": round(float(rate["mean"]), 4),
+                            "vs_overall": round(float(rate["mean"]) - overall, 4)})
+    # Cohorts too small to mean anything (under 1 % of the rows, or 20 rows) are left out.
+    floor = max(20, len(X) // 100)
+    return sorted((c for c in cohorts if c["rows"] >= floor), key=lambda c: -c["error_rate"])
+
+
+def _chart(draw: Any) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    draw(ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    return f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>none</p>"
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def assess(model: Any, X: Any, y: Any, components: list[str], sensitive: list[str], scorer: str,
+           out_dir: Path, title: str) -> dict[str, Any]:
+    """Run the chosen components; write `rai-report.html` in out_dir. Returns the evidence record."""
+    if len(X) > MAX_ROWS:
+        X = X.sample(MAX_ROWS, random_state=0)
+        y = y.loc[X.index]
+    pred = model.predict(X)
+    done, sections, result = [], [], {"rows": len(X)}
+    for comp in components:
+        if comp not in SUPPORTED:
+            result.setdefault("not_run", []).append(
+                f"{comp}: generated by the Azure ML Responsible AI dashboard job only")
+            continue
+        if comp == "fairness":
+            fair = fairness(y, pred, X, sensitive)
+            result["fairness"] = fair
+            for f, r in fair.items():
+                rows = [{"group": g, **v} for g, v in r["by_group"].items()]
+                chart = _chart(lambda ax, rows=rows, f=f: (ax.bar([x["group"] for x in rows],
+                                                                  [x["selection_rate"] for x in rows]),
+                                                           ax.set_title(f"selection rate by {f}"),
+                                                           ax.tick_params(axis="x", rotation=30)))
+                sections.append(f"<h2>Fairness by {html.escape(f)}</h2>{_table(rows)}"
+                                f"<p>Largest difference: {html.escape(str(r['difference']))}</p>"
+                                f"<p>Smallest ratio: {html.escape(str(r['ratio']))}</p>{chart}")
+        elif comp == "explanations":
+            imp = explanations(model, X, y, scorer)
+            result["explanations"] = {"method": "permutation_importance", "importance": imp}
+            top = list(imp.items())[:10]
+            chart = _chart(lambda ax, top=top: (ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1]),
+                                       ax.set_title(f"permutation importance ({scorer})")))
+            sections.append("<h2>Explanations: permutation importance</h2>"
+                            + _table([{"feature": k, "importance": v} for k, v in imp.items()]) + chart)
+        elif comp == "error_analysis":
+            cohorts = error_analysis(y, pred, X)
+            result["error_analysis"] = {"overall_error_rate": round(float((pred != y.to_numpy()).mean()), 4),
+                                        "worst_cohorts": cohorts[:10]}
+            sections.append(f"<h2>Error analysis</h2><p>Overall error rate "
+                            f"{result['error_analysis']['overall_error_rate']:.2%}; worst cohorts:</p>"
+                            + _table(cohorts[:10]))
+        done.append(comp)
+    result["components"] = done
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p>Held-out rows assessed: {len(X)}. Review and sign off before the "
+            "model goes to production.</p>" + "".join(sections) + "</body></html>")
+    (out_dir / "rai-report.html").write_text(page, encoding="utf-8")
+    return result
+
+
+def log_to_run(run_id: str, report: Path) -> None:
+    """Keep the report with the run (and so with the model version registered from it)."""
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient().log_artifact(run_id, str(report), artifact_path="responsible_ai")
