@@ -125,6 +125,17 @@ def first_leak(text: str) -> tuple[int, str] | None:
     return None
 
 
+# Embedded pictures (data: URIs in HTML/Markdown, image outputs in notebooks) are long base64 runs
+# in which a storage-key-shaped window turns up by chance; they are binary, not text someone wrote.
+_EMBEDDED_BINARY = re.compile(
+    r'(data:[\w.+/-]+;base64,|"image/(?:png|jpeg|gif|webp)":\s*")([A-Za-z0-9+/=\s\\]+)')
+
+
+def _mask_embedded_binary(text: str) -> str:
+    """Blank out embedded base64 payloads, keeping line numbers."""
+    return _EMBEDDED_BINARY.sub(lambda m: m.group(1) + re.sub(r"[^\n]", ".", m.group(2)), text)
+
+
 def scan_run_outputs(path: Path | str) -> list[Leak]:
     """The secret-shaped values in the text files under a run folder (the first of each file).
 
@@ -135,7 +146,7 @@ def scan_run_outputs(path: Path | str) -> list[Leak]:
         data = file.read_bytes()
         if b"\0" in data[:8192]:
             continue
-        found = first_leak(data.decode("utf-8", errors="replace"))
+        found = first_leak(_mask_embedded_binary(data.decode("utf-8", errors="replace")))
         if found:
             leaks.append(Leak(file, *found))
     return leaks

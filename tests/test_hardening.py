@@ -91,12 +91,13 @@ def test_the_sample_project_has_no_secret_shaped_setting():
 
 
 def test_wizard_shows_the_secret_rule_beside_the_field(project):
-    from wizard_fixtures import shown_error, to_settings, wizard
+    from wizard_fixtures import sent_errors, to_settings, wizard
 
     w = wizard(project, "foundations")
     to_settings(w)
-    w.form.editor("business_use_case").control.value = SECRETS["password assignment"]
-    text = shown_error(w, "business_use_case")
+    w.edit("business_use_case", SECRETS["password assignment"])
+    (e,) = sent_errors(w, "business_use_case")  # what the browser shows beside the field
+    text = " ".join(str(v) for v in e.values())
     assert "Key Vault" in text and "Hunter2" not in text
     assert not w.save()
 
@@ -147,6 +148,19 @@ def test_a_clean_run_passes_the_output_scan(cli, project, tmp_path, monkeypatch)
                       "import pathlib\npathlib.Path(output_dir, 'summary.md').write_text('# ' + project_name)")
     code, out, err = cli("run", "foundations")
     assert code == 0, out + err
+
+
+def test_embedded_pictures_are_not_secrets_but_text_beside_them_is(tmp_path):
+    from mlops_accelerator.secret_scan import scan_run_outputs
+
+    # A base64 picture holding, by chance, a storage-key-shaped window (86 chars + '==', bounded).
+    window = "Q" * 86 + "=="
+    (tmp_path / "report.html").write_text(f'<img src="data:image/png;base64,iVBOR\n{window}\nAAAA">\n')
+    (tmp_path / "nb.ipynb").write_text('{"data": {"image/png": "iVBOR\\n' + window + '\\n"}}')
+    assert scan_run_outputs(tmp_path) == []
+    (tmp_path / "notes.md").write_text(f"line one\nkey: {window}\n")
+    (leak,) = scan_run_outputs(tmp_path)
+    assert leak.file.name == "notes.md" and leak.line == 2
 
 
 # -- size limits, finite numbers, control characters (items 6, 11) -----------------------------
