@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from mlops_accelerator.cli import main
 from mlops_accelerator.deliverables import run_checks
-from mlops_accelerator.sample import sample_settings
 from mlops_accelerator.modeling.project_code import write_sample_code
+from mlops_accelerator.sample import sample_settings
 from mlops_accelerator.sample.churn import write_sample_data
 from mlops_accelerator.templates import stage_templates
 from mlops_accelerator.workspace import Project
