@@ -56,6 +56,12 @@ class _Group(click.Group):
         except AcceleratorError as exc:
             _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # read-only or full disk somewhere the library did not expect: no traceback
+            from rich.markup import escape
+
+            where = f"{exc.filename}: " if exc.filename else ""
+            _console(stderr=True).print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}")
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -204,13 +210,22 @@ def settings_show(ctx: click.Context, stage: str, as_json: bool) -> None:
 
 
 def _parse_value(raw: str) -> Any:
-    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}."""
+    """KEY=VALUE values are YAML scalars or flow collections: 5, true, [a, b], {k: v}.
+
+    Unquoted text with a ' #' stays text (YAML would cut it there as a comment), and YAML
+    aliases are refused (a few of them expand into gigabytes).
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import AliasEvent
 
     if raw == "":
         return ""
+    if re.search(r"(^|\s)#", raw) and raw.strip()[:1] not in ("'", '"'):
+        return raw
     try:
+        if any(isinstance(e, AliasEvent) for e in YAML(typ="safe", pure=True).parse(raw)):
+            raise UsageError(f"{raw[:60]!r}: YAML aliases (*name) are not accepted in a value; write it out")
         value = YAML(typ="safe").load(raw)
     except YAMLError:
         return raw
@@ -309,15 +324,20 @@ def check(ctx: click.Context, stage: str | None) -> None:
 
 @main.command()
 @click.argument("item")
-@click.option("--by", required=True, help="Name of the person signing off.")
+@click.option("--by", required=True, help="Name or e-mail of the person signing off, as on the team roster.")
 @click.option("--role", required=True, help="The role they sign in (id like team_lead, or its name).")
 @click.option("--comment", default="", help="Why, conditions, links to evidence.")
 @click.pass_context
 def signoff(ctx: click.Context, item: str, by: str, role: str, comment: str) -> None:
-    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it."""
-    from .deliverables import sign_off
+    """Sign off checklist ITEM, such as S2-04, in a role allowed to sign it.
 
-    event = sign_off(_project(ctx), item, by, role, comment)
+    The signer must be on the stage-1 team roster (by name or e-mail) with that role; the OS user
+    and git identity running the command are recorded beside the name.
+    """
+    from .deliverables import local_identity, sign_off
+
+    project = _project(ctx)
+    event = sign_off(project, item, by, role, comment, identity=local_identity(project.root))
     _console().print(f"Signed off {event['item']} by {event['by']} ({event['role']}) at {event['ts']}")
 
 
@@ -361,10 +381,13 @@ def _has_templates(slug: str) -> bool:
 def generate(ctx: click.Context, stages: tuple[str, ...], params: tuple[str, ...], target: str,
              force: bool) -> None:
     """Write STAGES' parameterised notebooks into the project's notebooks/ folder."""
+    from .run_parameters import check_overrides
     from .runner import generate as do_generate
 
     project = _project(ctx)
-    written = do_generate(project, [_stage(s).slug for s in stages], overrides=_overrides(params),
+    slugs = [_stage(s).slug for s in stages]
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
+    written = do_generate(project, slugs, overrides=_overrides(params),
                           target=target, force=force)
     out = _console()
     for path in written:
@@ -389,10 +412,12 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     """Execute the notebooks of STAGES (or --all) with papermill into a new run folder."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .run_parameters import check_overrides
     from .runner import run_stages
 
     project = _project(ctx)
     slugs = _stage_slugs(stages, all_)
+    check_overrides(slugs, _overrides(params))  # refused, not ignored
     out = _console()
     with Progress(TextColumn("[bold]running[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=out, transient=True, disable=not out.is_terminal or out.is_dumb_terminal) as bar:
@@ -415,6 +440,9 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         out.print(f"  [red]{r.status}[/] {r.key}: {cell}{e.get('ename')}: {e.get('evalue')}", markup=True)
         if r.output:
             out.print(f"           partial output kept: {r.output}")
+    leaked = {slug: o["error"] for slug, o in result.stages.items() if o.get("error")}
+    for slug, message in leaked.items():
+        out.print(f"  FAILED stage {slug}: {message}", markup=False, highlight=False)
     from .catalogue import load_catalogue
     from .deliverables import run_checks
 
@@ -422,7 +450,7 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
     passed_n = sum(res.passed for _, res in checks)
     out.print(f"Automatic checks of these stages: {passed_n} passed, {len(checks) - passed_n} not passed "
               "('mlops-accelerator status --items' for details)")
-    if failed:
+    if failed or leaked:
         ctx.exit(1)
 
 

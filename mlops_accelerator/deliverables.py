@@ -224,9 +224,30 @@ def resolve_role(role: str) -> str:
     raise UsageError(f"unknown role {role!r}; roles: {', '.join(r.id for r in ROLES)}")
 
 
-def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = "") -> dict[str, Any]:
-    """Record a sign-off; refused (nothing written) if the role may not sign this item."""
+def roster_person(project: Project, who: str, doc: Any = None) -> dict[str, Any] | None:
+    """The stage-1 roster entry whose name or e-mail (or e-mail's user part) is `who`."""
+    wanted = who.strip().casefold()
+    roster = project.effective_settings("foundations", doc).get("team_roster") or []
+    for person in roster:
+        if not isinstance(person, dict):
+            continue
+        email = str(person.get("email") or "").casefold()
+        if wanted and wanted in (str(person.get("name") or "").strip().casefold(), email, email.split("@")[0]):
+            return person
+    return None
+
+
+def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = "", *,
+             identity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Record a sign-off; refused (nothing written) unless `by` is on the roster with an allowed role.
+
+    `by` names a person on the stage-1 team roster (name or e-mail) who holds `role`;
+    `identity` is who is really at the keyboard (the OS and git user for the CLI, the signed-in
+    Jupyter user for the server), recorded beside the name so a sign-off can be traced.
+    """
     from .catalogue import load_catalogue
+    from .secret_scan import secret_kind, secret_message
+    from .settings.guards import MAX_TEXT
 
     item = load_catalogue().deliverable(item_id)
     role_id = resolve_role(role)
@@ -238,10 +259,46 @@ def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = 
     if role_id not in item.signoff_roles:
         raise UsageError(f"{item.id} may be signed off only by: {', '.join(item.signoff_roles)} "
                          f"(rule: signoff_role; got role {role_id!r})")
+    if len(comment) > MAX_TEXT:
+        raise UsageError(f"the comment is {len(comment):,} characters long; at most {MAX_TEXT:,} are allowed")
+    kind = secret_kind(comment)
+    if kind:
+        raise UsageError(f"the comment {secret_message(kind)}; nothing was recorded")
     slug = _slugs()[item.stage - 1]
-    doc = project.read_document()
-    # What was approved: the stage's settings now, so a later change asks for re-approval.
+    doc = project.read_document()  # a broken project file refuses the sign-off like every command
+    person = roster_person(project, by, doc)
+    if person is None:
+        raise UsageError(f"{by.strip()!r} is not on the team roster (stage 1, team_roster): only people on "
+                         "the roster may sign off; add them with their roles first (rule: signoff_roster)")
+    if role_id not in (person.get("roles") or []):
+        raise UsageError(f"{person['name']} does not hold the role {role_id!r} on the team roster "
+                         f"(their roles: {', '.join(person.get('roles') or []) or 'none'}); "
+                         "rule: signoff_roster_role")
+    from .ledger import current_actor
+
+    identity = dict(identity or {})
     return project.record("signoff", item=item.id, stage=slug,
-                          by=by.strip(), role=role_id, comment=comment, actor=by.strip(),
+                          by=person["name"], email=person.get("email"), role=role_id, comment=comment,
+                          identity=identity, actor=identity.get("user") or current_actor(),
+                          # What was approved: the stage's settings now, so a later change asks for re-approval.
                           settings_revision=project.revision(slug, doc),
                           settings=project.effective_settings(slug, doc))
+
+
+def local_identity(folder: Any = None) -> dict[str, Any]:
+    """Who runs this command: the OS user, and the git identity configured for the folder."""
+    import getpass
+    import shutil
+    import subprocess
+
+    identity: dict[str, Any] = {"via": "cli", "user": getpass.getuser()}
+    if shutil.which("git"):
+        for key in ("user.name", "user.email"):
+            try:
+                out = subprocess.run(["git", "config", "--get", key], cwd=folder, capture_output=True,
+                                     text=True, timeout=5)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if out.returncode == 0 and out.stdout.strip():
+                identity[f"git_{key.split('.')[1]}"] = out.stdout.strip()
+    return identity

@@ -198,6 +198,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
     from multiprocessing import get_context
 
     from .evidence import merge_stage_evidence
+    from .secret_scan import fail_stages_with_leaks
     from .targets import check_target
 
     check_target(target)
@@ -283,6 +284,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         stages_out[slug] = {"status": "succeeded" if ok else "failed",
                             "notebooks": [r.key for r in mine],
                             "evidence": merge_stage_evidence(stage_dir, project.root, slug) if ok else {}}
+    fail_stages_with_leaks(run_dir, project.root, stages_out)  # a secret in any output fails its stage
     status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
     project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out)
     ordered = [results[k] for k in job_by_key]

@@ -23,13 +23,20 @@ Routes (all JSON):
     POST   runs             {stages, jobs?, target?, parameters?}  start a background run -> 202
     GET    runs/<run_id>                     run progress and result
     POST   checks           {stage?}         run automatic checks
-    POST   signoffs         {item, by, role, comment?}  record a sign-off            -> 201
+    POST   signoffs         {item, role, comment?}   record a sign-off by the signed-in user -> 201
+                                                     (their team-roster entry; see MLOpsAccelerator.signers)
+
+Request bodies are capped (MLOpsAccelerator.max_body_bytes, 413 beyond); handlers do their
+work in a worker thread, so a slow or hostile project file never blocks the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -37,7 +44,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
-from traitlets import Unicode
+from traitlets import Dict, Int, Unicode
 from traitlets.config import Configurable
 
 from .errors import AcceleratorError, FieldError, InvalidSettings, ProjectFileError, UsageError
@@ -52,6 +59,47 @@ class MLOpsAccelerator(Configurable):
     project_dir = Unicode(
         "", config=True,
         help="Folder of the project, relative to the server root (default: the root itself).")
+    signers = Dict(
+        {}, config=True,
+        help="Who signs off: Jupyter user name -> the e-mail (or name) of their entry on the team roster. "
+             "The key '*' stands for every user of this server: use it on a single-user server, where the "
+             "shared token does not say who is at the keyboard. Without an entry, the Jupyter user name "
+             "itself must match a roster entry's e-mail, the e-mail's user part, or its name.")
+    max_body_bytes = Int(
+        1024 * 1024, config=True,
+        help="Largest request body the API accepts; bigger ones get 413 (settings are bounded anyway).")
+
+
+def off_loop(method: Any) -> Any:
+    """Run a handler's library work in a worker thread, never on the server's event loop.
+
+    Reading a project file (or a slow disk) must not freeze every other user of the Jupyter
+    server. The method's reply is kept and sent from the loop when the work is done.
+    """
+    @functools.wraps(method)
+    async def wrapper(self: BaseHandler, *args: Any, **kwargs: Any) -> None:
+        self._off_loop, self._deferred_reply = True, None
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, functools.partial(method, self, *args, **kwargs))
+        finally:
+            self._off_loop = False
+        if self._deferred_reply is not None:
+            data, status = self._deferred_reply
+            self._deferred_reply = None
+            self.reply(data, status)
+
+    return wrapper
+
+
+def _finite(data: Any) -> Any:
+    """JSON has no Infinity/NaN (browsers cannot parse them): send null instead."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 class ApiError(Exception):
@@ -124,8 +172,15 @@ class BaseHandler(APIHandler):
     def body(self) -> dict[str, Any]:
         if not self.request.body:
             return {}
+        limit = self.settings["mlops_accelerator_config"].max_body_bytes
+        if len(self.request.body) > limit:
+            raise ApiError(413, f"the request body is {len(self.request.body):,} bytes; this API accepts at "
+                           f"most {limit:,} (settings are short texts: see the field limits in the schema)",
+                           code="too_large")
         try:
             data = json.loads(self.request.body)
+        except RecursionError as exc:
+            raise ApiError(400, "the request body nests too deeply to be settings") from exc
         except ValueError as exc:
             raise ApiError(400, f"the request body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
@@ -143,15 +198,31 @@ class BaseHandler(APIHandler):
 
     # -- responses -------------------------------------------------------------
 
+    _off_loop = False
+    _deferred_reply: tuple[Any, int] | None = None
+
     def reply(self, data: Any, status: int = 200) -> None:
+        if self._off_loop:  # in a worker thread (off_loop): the loop sends it when the work is done
+            self._deferred_reply = (data, status)
+            return
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=str))
+        try:
+            text = json.dumps(data, default=str, allow_nan=False)
+        except ValueError:
+            text = json.dumps(_finite(data), default=str, allow_nan=False)
+        self.finish(text)
+
+    def scrub(self, text: str) -> str:
+        """Server paths out of a message: the root's absolute path becomes relative."""
+        root = str(self.root)
+        return text.replace(root + "/", "").replace(root, ".")
 
     def fail(self, status: int, message: str, errors: list[FieldError] | None = None,
              **extra: Any) -> None:
         self.clear()
-        self.reply({"error": message, "errors": [e.to_dict() for e in errors or []], **extra}, status)
+        errors = [FieldError(e.field, e.rule, e.value, self.scrub(e.message)) for e in errors or []]
+        self.reply({"error": self.scrub(message), "errors": [e.to_dict() for e in errors], **extra}, status)
 
     @contextlib.contextmanager
     def errors(self):
@@ -212,6 +283,7 @@ class CatalogueHandler(BaseHandler):
 
 class StatusHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def get(self) -> None:
         from .report import status_data
 
@@ -234,6 +306,7 @@ class StatusHandler(BaseHandler):
 
 class ProjectHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def post(self) -> None:
         with self.errors():
             body = self.body()
@@ -251,6 +324,7 @@ class ProjectHandler(BaseHandler):
 
 class StageHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def get(self, key: str) -> None:
         from .deliverables import statuses
         from .settings import json_schema
@@ -289,6 +363,7 @@ class StageHandler(BaseHandler):
 
 class SettingsHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def put(self, key: str) -> None:
         with self.errors():
             stage = self.stage(key)
@@ -303,6 +378,7 @@ class SettingsHandler(BaseHandler):
             self.reply({"stage": result.stage, "changes": result.changes, "revision": result.revision})
 
     @tornado.web.authenticated
+    @off_loop
     def patch(self, key: str) -> None:
         with self.errors():
             stage = self.stage(key)
@@ -358,6 +434,7 @@ class WizardHandler(BaseHandler):
 
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def post(self) -> None:
         from .runs import start_background_run
 
@@ -381,12 +458,29 @@ class RunsHandler(BaseHandler):
                 errors.append(FieldError("parameters", "type", parameters, "must be an object"))
             if errors:
                 raise ApiError(400, "invalid run request; nothing was started", errors)
+            self._refuse_doomed_run(project, slugs, parameters)
             run_id = start_background_run(project, slugs, jobs=jobs, target=target, parameters=parameters)
             self.reply({"run_id": run_id, "stages": slugs, "path": self.rel(project.root)}, 202)
 
 
+    @staticmethod
+    def _refuse_doomed_run(project: Project, slugs: list[str], parameters: dict[str, Any] | None) -> None:
+        """What would fail in the background is refused now: no notebooks, bad overrides, broken settings."""
+        from .run_parameters import check_overrides
+        from .runner import effective_with_overrides
+        from .templates import stage_templates
+
+        empty = [s for s in slugs if not stage_templates(s)]
+        if empty:
+            raise ApiError(400, f"stage(s) {', '.join(empty)} have no notebooks to run; nothing was started",
+                           [FieldError("stages", "has_notebooks", empty, "must name stages that have notebooks")])
+        check_overrides(slugs, parameters)
+        effective_with_overrides(project, slugs, parameters)  # invalid settings: 400; broken file: 422
+
+
 class RunHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def get(self, run_id: str) -> None:
         from .runs import run_progress
 
@@ -405,11 +499,15 @@ class RunHandler(BaseHandler):
             for nb in progress.get("notebooks") or []:
                 if nb.get("output"):
                     nb["output"] = self.rel(project.root / nb["output"])
+                if isinstance(nb.get("error"), dict) and isinstance(nb["error"].get("evalue"), str):
+                    nb["error"]["evalue"] = self.scrub(nb["error"]["evalue"])
+            progress["log_tail"] = self.scrub(progress.get("log_tail") or "")
             self.reply(progress)
 
 
 class ChecksHandler(BaseHandler):
     @tornado.web.authenticated
+    @off_loop
     def post(self) -> None:
         from .deliverables import run_checks
 
@@ -424,7 +522,29 @@ class ChecksHandler(BaseHandler):
 
 
 class SignoffsHandler(BaseHandler):
+    """Sign-offs by the signed-in user: the signer is their roster entry, never a name in the body."""
+
+    def signer(self, project: Project) -> tuple[str, dict[str, Any]]:
+        """The roster name of the authenticated Jupyter user, and the identity to record."""
+        from .deliverables import roster_person
+
+        user = self.current_user
+        username = str(getattr(user, "username", "") or "")
+        display = str(getattr(user, "name", "") or "")
+        mapping = self.settings["mlops_accelerator_config"].signers
+        mapped = mapping.get(username) or mapping.get("*")
+        candidates = [mapped] if mapped else [username, display]
+        person = next((p for p in (roster_person(project, c) for c in candidates if c) if p), None)
+        if person is None:
+            how = (f"the server maps you to {mapped!r}, who is not on the roster" if mapped else
+                   "set c.MLOpsAccelerator.signers = {'<jupyter user>': '<roster e-mail>'} (or {'*': ...} on a "
+                   "single-user server), or sign in with a user name that is your roster e-mail")
+            raise ApiError(403, f"you are signed in to Jupyter as {display or username!r}, who is not on the "
+                           f"project's team roster, so you cannot sign off: {how}", code="not_on_roster")
+        return person["name"], {"via": "jupyter", "user": username, "user_name": display}
+
     @tornado.web.authenticated
+    @off_loop
     def post(self) -> None:
         from .catalogue import load_catalogue
         from .deliverables import sign_off
@@ -432,9 +552,9 @@ class SignoffsHandler(BaseHandler):
         with self.errors():
             body = self.body()
             project = self.project(body.get("path"))
-            item, by, role = body.get("item"), body.get("by"), body.get("role")
+            item, role = body.get("item"), body.get("role")
             errors = [FieldError(k, "required", v, "is required") for k, v in
-                      (("item", item), ("by", by), ("role", role)) if not isinstance(v, str) or not v.strip()]
+                      (("item", item), ("role", role)) if not isinstance(v, str) or not v.strip()]
             comment = body.get("comment") or ""
             if not isinstance(comment, str):
                 errors.append(FieldError("comment", "type", comment, "must be text"))
@@ -444,8 +564,21 @@ class SignoffsHandler(BaseHandler):
                 load_catalogue().deliverable(item)
             except UsageError as exc:
                 raise ApiError(404, str(exc)) from exc
-            event = sign_off(project, item, by, role, comment)
+            project.read_document()  # a broken project file: 422 before anything else
+            by, identity = self.signer(project)
+            claimed = body.get("by")
+            if isinstance(claimed, str) and claimed.strip() and claimed.strip().casefold() not in (
+                    by.casefold(), str(self._email(project, by)).casefold()):
+                raise ApiError(403, f"you are signed in as {by} (from the team roster) and cannot sign off "
+                               f"as {claimed.strip()!r}; nothing was recorded", code="not_you")
+            event = sign_off(project, item, by, role, comment, identity=identity)
             self.reply({k: event.get(k) for k in ("id", "ts", "item", "stage", "by", "role", "comment")}, 201)
+
+    @staticmethod
+    def _email(project: Project, name: str) -> str:
+        from .deliverables import roster_person
+
+        return (roster_person(project, name) or {}).get("email") or ""
 
 
 def handlers(base_url: str) -> list[tuple[str, type]]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import ledger
 from .errors import FieldError, InvalidSettings, ProjectFileError, UsageError
-from .fsutil import atomic_write_text, project_lock
+from .fsutil import commit_write, project_lock, stage_write, write_failed
 
 PROJECT_FILE = "mlops-accelerator.yaml"
 STATE_DIR = ".mlops-accelerator"
@@ -40,6 +40,11 @@ def __getattr__(name: str) -> Any:
 
         return stage_slugs()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# A project file is a few kilobytes; these bounds keep a hostile or runaway one from hanging
+# every command (and a Jupyter server): a size cap, and few YAML aliases (an alias bomb
+# expands exponentially when read).
+MAX_PROJECT_FILE_BYTES = 2 * 1024 * 1024
+MAX_YAML_ALIASES = 32
 
 HEADER = """\
 # MLOps Accelerator project file.
@@ -70,9 +75,30 @@ def _yaml():
     from ruamel.yaml import YAML
 
     y = YAML()  # round-trip: keeps comments and key order
+    y.Composer = _bounded_composer()
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 100
     return y
+
+
+def _bounded_composer():
+    """ruamel's composer, refusing more than MAX_YAML_ALIASES aliases in one document."""
+    from ruamel.yaml.composer import Composer, ComposerError
+    from ruamel.yaml.events import AliasEvent
+
+    class BoundedComposer(Composer):
+        aliases = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.parser.check_event(AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_YAML_ALIASES:
+                    raise ComposerError(None, None, f"more than {MAX_YAML_ALIASES} YAML aliases (*name); "
+                                        "write the values out instead",
+                                        self.parser.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+    return BoundedComposer
 
 
 def _plain(node: Any) -> Any:
@@ -165,6 +191,7 @@ class Project:
         if project.path.exists() or project.state_dir.exists():
             raise UsageError(f"{project.root} already holds a project ({PROJECT_FILE}); "
                              "nothing was changed")
+        _refuse_inside_outputs(project.root)
         stages: dict[str, dict[str, Any]] = {slug: {} for slug in _slugs()}
         stages["foundations"] = {"project_name": name}
         for slug, values in (settings or {}).items():
@@ -176,16 +203,18 @@ class Project:
         sparse = {}
         for slug, values in stages.items():
             sparse[slug] = project._validated_sparse(slug, values, {s: v for s, v in merged.items() if s != slug})
-        project.root.mkdir(parents=True, exist_ok=True)
-        project.state_dir.mkdir()
-        project.runs_dir.mkdir()
-        (project.state_dir / ".gitignore").write_text("lock\n")
+        try:
+            project.root.mkdir(parents=True, exist_ok=True)
+            project.state_dir.mkdir()
+            project.runs_dir.mkdir()
+            (project.state_dir / ".gitignore").write_text("lock\n")
+        except OSError as exc:
+            raise write_failed(Path(exc.filename or project.root), exc) from exc
         with project_lock(project.lock_path):
             doc = {"schema_version": SCHEMA_VERSION,
                    "project": {"name": name, "created": ledger.now_iso()},
                    "stages": sparse}
-            project._write_document(_yaml_mapping(doc))
-            ledger.append(project.ledger_path, ledger.new_event("project_created", name=name))
+            project._commit(_yaml_mapping(doc), ledger.new_event("project_created", name=name))
         return project
 
     # -- reading --------------------------------------------------------------
@@ -195,9 +224,17 @@ class Project:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
         try:
+            size = self.path.stat().st_size
+            if size > MAX_PROJECT_FILE_BYTES:
+                raise ProjectFileError(f"{self.path}: the project file is {size:,} bytes, more than the "
+                                       f"{MAX_PROJECT_FILE_BYTES:,} allowed; it is not read. Remove the "
+                                       "oversized values by hand")
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
             raise ProjectFileError(f"{self.path}: project file is missing") from exc
+        except PermissionError as exc:
+            raise ProjectFileError(f"{self.path}: cannot read the project file ({exc.strerror}); "
+                                   "check its permissions") from exc
         try:
             doc = _yaml().load(text)
         except MarkedYAMLError as exc:
@@ -306,14 +343,36 @@ class Project:
         for stale in self.root.glob(f".{PROJECT_FILE}.*.tmp"):
             stale.unlink(missing_ok=True)
 
-    def _write_document(self, doc: Any) -> None:
-        """Replace the project file atomically; the caller holds the lock."""
+    def _render(self, doc: Any) -> str:
         buf = io.StringIO()
         _yaml().dump(doc, buf)
         text = buf.getvalue()
         if not text.startswith("#"):
             text = HEADER + text
-        atomic_write_text(self.path, text)
+        if len(text.encode("utf-8")) > MAX_PROJECT_FILE_BYTES:
+            raise UsageError(f"the project file would grow past {MAX_PROJECT_FILE_BYTES:,} bytes; "
+                             "nothing was written (shorten the longest values)")
+        return text
+
+    def _commit(self, doc: Any, event: dict[str, Any]) -> None:
+        """Replace the project file and append its ledger event as one commit (caller holds the lock).
+
+        The new file is staged (written and fsynced, not yet visible), the event appended
+        (fsynced), then the file renamed into place. A failure at any step undoes the steps
+        before it, so the file and the ledger never disagree and a failed save changes nothing.
+        """
+        tmp = stage_write(self.path, self._render(doc))
+        before = ledger.size_of(self.ledger_path)
+        try:
+            ledger.append(self.ledger_path, event)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        try:
+            commit_write(tmp, self.path)
+        except BaseException:
+            ledger.undo_append(self.ledger_path, before)
+            raise
 
     def save_settings(self, stage: str, values: dict[str, Any], *, base_revision: str | None = None,
                       via: str = "cli") -> SaveResult:
@@ -362,8 +421,7 @@ class Project:
             changes = diff(old_effective, self.effective_settings(stage, doc))
             revision = revision_of(sparse)
             if old_saved != sparse:
-                self._write_document(doc)
-                ledger.append(self.ledger_path, ledger.new_event(
+                self._commit(doc, ledger.new_event(
                     "settings_saved", stage=stage, via=via, changes=changes, revision=revision))
         return SaveResult(stage, changes, revision)
 
@@ -373,6 +431,17 @@ class Project:
         with project_lock(self.lock_path):
             ledger.append(self.ledger_path, event)
         return event
+
+
+def _refuse_inside_outputs(root: Path) -> None:
+    """A project inside another project's runs/ or state folder would be mistaken for its outputs."""
+    for folder in root.parents:
+        if (folder / PROJECT_FILE).is_file():
+            first = root.relative_to(folder).parts[0]
+            if first in ("runs", STATE_DIR):
+                raise UsageError(f"{root} is inside the {first}/ folder of the project in {folder}; "
+                                 "create the new project elsewhere (nothing was changed)")
+            return
 
 
 def _assign(values: dict[str, Any], path: str, value: Any) -> str | None:

@@ -93,7 +93,11 @@ def test_signoff_by_a_role_not_allowed_exits_2_and_writes_nothing(cli, project):
     assert project.ledger_path.read_bytes() == ledger_before
 
 
+ROSTER = "team_roster=[{name: Dana Lee, email: dana@contoso.com, roles: [team_lead, solution_architect]}]"
+
+
 def test_allowed_signoff_shows_in_status_and_html_report(cli, project):
+    assert cli("settings", "set", "foundations", ROSTER)[0] == 0
     code, out, _ = cli("signoff", "S1-01", "--by", "Dana Lee", "--role", "Team Lead",
                        "--comment", "DevOps guild in place since 2024")
     assert code == 0, out

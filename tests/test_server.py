@@ -23,7 +23,16 @@ NS = "mlops-accelerator"
 
 @pytest.fixture
 def jp_server_config(jp_root_dir):
-    return {"ServerApp": {"jpserver_extensions": {"mlops_accelerator": True}}}
+    # A single-user server: whoever holds the token signs as Ada (see MLOpsAccelerator.signers).
+    return {"ServerApp": {"jpserver_extensions": {"mlops_accelerator": True}},
+            "MLOpsAccelerator": {"signers": {"*": "ada@contoso.com"}}}
+
+
+def _put_ada_on_the_roster(project, roles=None):
+    from mlops_accelerator.roles import ROLE_IDS
+
+    project.set_values("foundations", {"team_roster": [
+        {"name": "Ada Lovelace", "email": "ada@contoso.com", "roles": list(roles or ROLE_IDS)}]})
 
 
 @pytest.fixture
@@ -266,6 +275,7 @@ async def _signable(api):
 
 
 async def test_sign_off(api, project):
+    _put_ada_on_the_roster(project)
     item = await _signable(api)
     role = item["signoff_roles"][0]
     code, data = await api("POST", "signoffs",
@@ -283,11 +293,12 @@ async def test_sign_off_wrong_role_or_missing_fields_writes_nothing(api, project
 
     item = await _signable(api)
     outsider = next(r for r in ROLE_IDS if r not in item["signoff_roles"])
+    _put_ada_on_the_roster(project)
     before = _ledger_types(project)
-    code, data = await api("POST", "signoffs", body={"item": item["id"], "by": "Bob", "role": outsider})
+    code, data = await api("POST", "signoffs", body={"item": item["id"], "role": outsider})
     assert code == 400 and "may be signed off only by" in data["error"]
     code, data = await api("POST", "signoffs", body={"item": item["id"]})
-    assert code == 400 and {e["field"] for e in data["errors"]} == {"by", "role"}
+    assert code == 400 and {e["field"] for e in data["errors"]} == {"role"}
     assert _ledger_types(project) == before
 
 
@@ -375,6 +386,7 @@ async def test_run_through_the_api_completes_and_is_in_the_ledger(api, project, 
     assert progress and progress["state"] == "succeeded", progress
     assert progress["finished"] == progress["total"] and progress["total"] > 0
     assert progress["outputs"] and all(not o.startswith("/") for o in progress["outputs"])
+    assert progress["log_tail"] and str(project.root) not in progress["log_tail"]  # no server paths
     assert any(o.endswith(".ipynb") for o in progress["outputs"])
     finished = [e for e in project.events("run_finished") if e.get("run_id") == run_id]
     assert finished and finished[-1]["status"] == "succeeded"
@@ -440,3 +452,122 @@ async def test_answers_match_the_payload_models_the_typescript_is_generated_from
     catalogue = payloads.Catalogue.model_validate(data)
     assert [(s.number, s.slug, s.folder) for s in catalogue.stages] == [
         (s.number, s.slug, stage_folder(s.number)) for s in load_catalogue().stages]
+
+
+# -- hardening (issue 9) ----------------------------------------------------------------------
+
+async def test_secret_setting_is_refused_without_echo(api, project):
+    key = "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=" + "Zm9vYmFy" * 11
+    before = project.path.read_bytes()
+    code, data = await api("PATCH", "stages", "1", "settings", body={"assignments": {"business_use_case": key}})
+    assert code == 400
+    (error,) = data["errors"]
+    assert error["field"] == "business_use_case" and error["rule"] == "secret" and "Key Vault" in error["message"]
+    assert "Zm9vYmFy" not in json.dumps(data)
+    assert project.path.read_bytes() == before
+
+
+async def test_oversized_body_is_413_and_oversized_text_400(api, project, jp_fetch):
+    big = json.dumps({"assignments": {"business_use_case": "x" * (2 * 1024 * 1024)}})
+    with pytest.raises(HTTPClientError) as exc:
+        await jp_fetch(NS, "stages", "1", "settings", method="PATCH", body=big)
+    assert exc.value.code == 413
+    assert "at most" in json.loads(exc.value.response.body)["error"]
+    code, data = await api("PATCH", "stages", "1", "settings",
+                           body={"assignments": {"business_use_case": "x" * 20_000}})
+    assert code == 400 and data["errors"][0]["rule"] == "string_too_long"
+
+
+async def test_deeply_nested_json_is_400_not_500(api, project, jp_fetch):
+    deep = '{"assignments": {"business_use_case": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    with pytest.raises(HTTPClientError) as exc:
+        await jp_fetch(NS, "stages", "1", "settings", method="PATCH", body=deep)
+    assert exc.value.code == 400
+    code, data = await api("PATCH", "stages", "1", "settings",
+                           body={"assignments": {"team_roster": json.loads("[" * 200 + "]" * 200)}})
+    assert code == 400 and data["errors"][0]["rule"] == "too_deep"
+
+
+async def test_errors_and_run_logs_carry_no_absolute_server_paths(api, project, jp_root_dir):
+    project.path.write_text("schema_version: [unclosed\n")
+    code, data = await api("GET", "status")
+    assert code == 422 and str(jp_root_dir) not in json.dumps(data)
+    assert "mlops-accelerator.yaml" in data["error"]
+
+
+async def test_infinite_number_in_a_hand_edited_file_is_valid_json(api, project):
+    text = project.path.read_text().replace("  foundations:\n", "  foundations:\n    sprint_length_weeks: .inf\n", 1)
+    project.path.write_text(text)
+    code, data = await api("GET", "stages", "1")  # the client's JSON parser would fail on Infinity
+    assert code == 200 and data["settings"]["valid"] is False
+    assert any(e["rule"] == "finite_number" for e in data["settings"]["errors"])
+
+
+async def test_doomed_runs_are_refused_up_front(api, project, tmp_path, monkeypatch):
+    empty = tmp_path / "no-templates"
+    empty.mkdir()
+    monkeypatch.setenv("MLOPS_ACCELERATOR_TEMPLATES", str(empty))
+    code, data = await api("POST", "runs", body={"stages": ["foundations"]})
+    assert code == 400 and "no notebooks" in data["error"]
+    monkeypatch.delenv("MLOPS_ACCELERATOR_TEMPLATES")
+    code, data = await api("POST", "runs", body={"stages": ["foundations"], "parameters": {"run_id": "x"}})
+    assert code == 400 and "may be overridden" in data["error"]
+    project.path.write_text("schema_version: [unclosed\n")
+    code, data = await api("POST", "runs", body={"stages": ["foundations"]})
+    assert code == 422
+    assert not list((project.root / "runs").glob("*"))
+
+
+async def test_project_inside_a_runs_folder_is_refused(api, project):
+    code, data = await api("POST", "project", body={"name": "nested", "path": "runs/r1/nested"})
+    assert code == 400 and "runs/" in data["error"]
+
+
+async def test_signer_is_the_signed_in_user_not_the_body(api, project):
+    _put_ada_on_the_roster(project)
+    item = await _signable(api)
+    role = item["signoff_roles"][0]
+    before = _ledger_types(project)
+    code, data = await api("POST", "signoffs", body={"item": item["id"], "by": "Mallory", "role": role})
+    assert code == 403 and data["code"] == "not_you"
+    assert _ledger_types(project) == before
+    code, data = await api("POST", "signoffs", body={"item": item["id"], "role": role})
+    assert code == 201 and data["by"] == "Ada Lovelace"
+    (event,) = project.events("signoff")
+    assert event["identity"]["via"] == "jupyter" and event["identity"]["user"]
+
+
+async def test_signer_not_on_the_roster_is_403(api, project, jp_serverapp):
+    item = await _signable(api)
+    jp_serverapp.web_app.settings["mlops_accelerator_config"].signers = {}
+    code, data = await api("POST", "signoffs", body={"item": item["id"], "role": item["signoff_roles"][0]})
+    assert code == 403 and data["code"] == "not_on_roster" and "MLOpsAccelerator.signers" in data["error"]
+
+
+async def test_a_slow_project_read_does_not_block_the_server(api, project, jp_fetch, monkeypatch):
+    import threading
+
+    import mlops_accelerator.report as report
+
+    release, entered = threading.Event(), threading.Event()
+    real = report.status_data
+
+    def slow(*args, **kwargs):
+        entered.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "status_data", slow)
+    pending = asyncio.ensure_future(api("GET", "status"))
+    try:
+        for _ in range(200):
+            if entered.is_set():
+                break
+            await asyncio.sleep(0.05)
+        assert entered.is_set()
+        resp = await asyncio.wait_for(jp_fetch("api", "status"), timeout=10)  # the loop still answers
+        assert resp.code == 200 and not pending.done()
+    finally:
+        release.set()
+    code, _ = await pending
+    assert code == 200

@@ -233,9 +233,16 @@ def test_missing_source_file(proj):
 
 def test_unreadable_database_url(proj):
     values = _sample_values()
-    values["data_sources"][0]["location"] = "nosuchdialect://user:hunter2@db.example.com/crm"
-    msg = _expect_clean_failure(proj, values, "crm-db", "nosuchdialect")
-    assert "hunter2" not in msg  # the password never reaches a message
+    values["data_sources"][0]["location"] = "nosuchdialect://reader@db.example.com/crm"
+    _expect_clean_failure(proj, values, "crm-db", "nosuchdialect")
+
+
+def test_database_url_with_a_password_is_refused_by_the_settings():
+    values = _sample_values()
+    values["data_sources"][0]["location"] = "postgresql://user:hunter2@db.example.com/crm"
+    _, errors = validate_settings("data", values)
+    assert [(e.field, e.rule) for e in errors] == [("data_sources.0.location", "secret")]
+    assert "hunter2" not in str(errors)
 
 
 def test_missing_sqlite_file_is_not_created(proj):

@@ -21,6 +21,8 @@ def test_role_choices_are_the_items_signoff_roles(wproject):  # noqa: F811
 
 
 def test_sign_off_is_recorded(wproject):  # noqa: F811
+    wproject.set_values("foundations", {"team_roster": [
+        {"name": "Ada Lovelace", "email": "ada@contoso.com", "roles": ["team_lead"]}]})
     panel = _deliverables(wizard(wproject, "foundations"))
     panel.item.value = "S1-01"
     panel.by.value = "Ada Lovelace"

@@ -28,6 +28,8 @@ def test_role_filter_shows_what_is_mine(wproject):  # noqa: F811
 def test_progress_follows_the_ledger(wproject):  # noqa: F811
     from mlops_accelerator.deliverables import sign_off
 
+    wproject.set_values("foundations", {"team_roster": [  # sign-offs are by people on the roster
+        {"name": "Ada", "email": "ada@contoso.com", "roles": ["team_lead"]}]})
     sign_off(wproject, "S1-02", "Ada", "team_lead")
     h = home(wproject.root)
     assert "1/65" in h.header.value or "1/" in h.header.value

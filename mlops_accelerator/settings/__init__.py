@@ -51,11 +51,18 @@ def validate_settings(stage: str, data: dict[str, Any],
     """
     from pydantic import ValidationError
 
+    from .guards import STRUCTURAL_RULES, guard_errors, merge_errors
+
+    guards = guard_errors(data)  # size, control characters, secrets: the same on every door
+    if any(e.rule in STRUCTURAL_RULES for e in guards):
+        return None, guards
     model_cls = schema_for(stage)
     try:
         model = model_cls.model_validate(data)
     except ValidationError as exc:
-        return None, _from_pydantic(exc)
+        return None, merge_errors(guards, _from_pydantic(exc))
+    if guards:
+        return None, merge_errors(guards, [*model.cross_field_errors()])
     errors = list(model.cross_field_errors())
     if others is not None:
         errors += list(model.cross_stage_errors(others))
@@ -69,6 +76,8 @@ def default_settings(stage: str) -> dict[str, Any]:
 
 def json_schema(stage: str) -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a stage's settings, with wizard metadata."""
-    schema = schema_for(stage).model_json_schema(mode="validation")
+    from .guards import bound_schema
+
+    schema = bound_schema(schema_for(stage).model_json_schema(mode="validation"))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -46,13 +46,14 @@ def setting(
 class Record(BaseModel):
     """A record inside a list-of-records setting (roster entry, environment, ...)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Finite numbers only: inf/nan crash the notebooks and are not JSON (limits: guards.py).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class StageSettings(BaseModel):
     """Base class of a stage's settings. Subclasses set `stage` (the slug)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True, allow_inf_nan=False)
 
     stage: ClassVar[str]
 

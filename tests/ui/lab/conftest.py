@@ -82,7 +82,13 @@ def start_lab(base: Path, with_project: bool = True, templates: Path | None = No
     root = base / "root"
     root.mkdir(parents=True)
     if with_project:
-        Project.create(root, "contoso-churn")
+        from mlops_accelerator.roles import ROLE_IDS
+
+        project = Project.create(root, "contoso-churn")
+        # Sign-offs are by people on the roster; the lab's user (one shared token) signs as Grace.
+        project.set_values("foundations", {"team_roster": [
+            {"name": "Grace Hopper", "email": "grace@contoso.com", "roles": list(ROLE_IDS)},
+            {"name": "Alan Turing", "email": "alan@contoso.com", "roles": list(ROLE_IDS)}]})
     settings = base / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
@@ -100,6 +106,7 @@ def start_lab(base: Path, with_project: bool = True, templates: Path | None = No
     proc = subprocess.Popen(
         [python, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          "--allow-root", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         '--MLOpsAccelerator.signers={"*": "grace@contoso.com"}',
          f"--LabApp.user_settings_dir={base / 'user-settings'}",
          f"--LabApp.workspaces_dir={base / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
          "--ServerApp.open_browser=False"],

@@ -9,14 +9,19 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from uihelpers import CHROMIUM, CHROMIUM_ARGS, cli_argv, free_port, stop, wait_http
+from uihelpers import CHROMIUM, CHROMIUM_ARGS, VOILA_TOKEN, cli_argv, free_port, stop, wait_http
 
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory):
+    from mlops_accelerator.roles import ROLE_IDS
     from mlops_accelerator.workspace import Project
 
-    return Project.create(tmp_path_factory.mktemp("ui") / "proj", "contoso-churn")
+    project = Project.create(tmp_path_factory.mktemp("ui") / "proj", "contoso-churn")
+    # Sign-offs are by people on the roster (with the role they sign in).
+    project.set_values("foundations", {"team_roster": [
+        {"name": "Grace Hopper", "email": "grace@contoso.com", "roles": list(ROLE_IDS)}]})
+    return project
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +36,12 @@ def cli(project):
 def voila_url(project, tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("logs") / "serve.log", "w")
-    proc = subprocess.Popen([*cli_argv(), "-C", str(project.root), "serve", "--port", str(port)],
+    proc = subprocess.Popen([*cli_argv(), "-C", str(project.root), "serve", "--port", str(port),
+                             "--token", VOILA_TOKEN],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/", proc)  # the tree page: starts no kernel
+        wait_http(f"{base}/?token={VOILA_TOKEN}", proc)  # the tree page: starts no kernel
         yield base
     finally:
         stop(proc)

@@ -7,13 +7,13 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from uihelpers import shot
+from uihelpers import VOILA_TOKEN, shot
 
 STAGES = ["foundations", "design", "deploy", "data", "models", "monitor", "migrate"]
 
 
 def open_page(page, voila_url: str, notebook: str) -> None:
-    page.goto(f"{voila_url}/voila/render/{notebook}")
+    page.goto(f"{voila_url}/voila/render/{notebook}?token={VOILA_TOKEN}")
     page.wait_for_selector(".mlops-app", state="visible")
 
 

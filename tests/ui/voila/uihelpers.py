@@ -4,6 +4,7 @@ these tests also run from the repository root next to tests/conftest.py)."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -19,6 +20,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# `serve` requires a token (it prints it in the URL); the suite picks its own.
+VOILA_TOKEN = secrets.token_hex(16)
 
 
 def free_port() -> int:
