@@ -212,6 +212,9 @@ def test_endpoint_serves_collects_and_a_killed_endpoint_fails_the_smoke_test_fas
         dead = endpoint.smoke_test(state["url"], X.head(5), timeout=5)
         assert time.monotonic() - t0 < 6
         assert not dead["passed"] and dead["status_code"] == 0 and "no answer" in dead["error"]
+        deadline = time.monotonic() + 10  # the killed process may take a moment to become a zombie
+        while endpoint.status(proj)["running"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not endpoint.status(proj)["running"]
     finally:
         endpoint.stop(proj)

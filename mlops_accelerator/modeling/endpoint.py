@@ -38,7 +38,8 @@ def inference_log_dir(project_dir: str | Path) -> Path:
 
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # as uvicorn binds: connections of a stopped endpoint left in TIME_WAIT do not make the port busy
+        # As the server binds (uvicorn sets SO_REUSEADDR): connections of an endpoint that just stopped,
+        # left in TIME_WAIT, do not make the port busy; a program listening on it does.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
