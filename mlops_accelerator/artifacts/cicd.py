@@ -24,6 +24,7 @@ import io
 import re
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,27 @@ STEP_COMMANDS = {"az", "terraform", "mapfile", "export"}
 STEP_VARIABLES = {"ENVIRONMENT_NAME", "RESOURCE_GROUP", "LOCATION", "TAGS_FILE", "TEMPLATE_FILE",
                   "PARAMETERS_FILE", "DEPLOYMENT_NAME", "TF_DIR", "TF_VARS_IN_DIR", "TF_BACKEND_IN_DIR",
                   "ARM_SUBSCRIPTION_ID", "tags", "idToken", "servicePrincipalId", "tenantId"}
+
+@dataclass(frozen=True)
+class StepPolicy:
+    """What a generated pipeline may run, expand and let the CI platform evaluate: the lint's allow-list.
+
+    The infrastructure pipelines use `INFRA_POLICY`; another generator (stage 5's workflows) extends
+    it with the commands, variables and configuration expressions it writes itself, never with data.
+    """
+
+    commands: frozenset[str] = frozenset(STEP_COMMANDS)
+    variables: frozenset[str] = frozenset(STEP_VARIABLES)
+    gh_expressions: frozenset[str] = frozenset(ALLOWED_GH_EXPRESSIONS)
+    ado_macros: frozenset[str] = frozenset(ALLOWED_ADO_MACROS)
+    operators: frozenset[str] = frozenset({"\n", ";", "&&", ""})
+
+    def extended(self, **more: Any) -> StepPolicy:
+        return replace(self, **{k: getattr(self, k) | frozenset(v) for k, v in more.items()})
+
+
+INFRA_POLICY = StepPolicy()
+
 
 OIDC_ISSUER_GITHUB = "https://token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "api://AzureADTokenExchange"
@@ -403,27 +425,27 @@ def _expressions(text: str) -> list[str]:
     return problems
 
 
-def _gh_expression_problems(text: str) -> list[str]:
+def _gh_expression_problems(text: str, policy: StepPolicy = INFRA_POLICY) -> list[str]:
     """Every ${{ }} must be one the generator writes itself: any other is data evaluated as code."""
     problems = []
     for i, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
         for expr in re.findall(r"\$\{\{(.*?)\}\}", line):
-            if expr.strip() not in ALLOWED_GH_EXPRESSIONS:
+            if expr.strip() not in policy.gh_expressions:
                 problems.append(f"line {i}: expression ${{{{{expr}}}}} is not one the generator writes "
                                 f"(GitHub evaluates it before any shell runs)")
     return problems
 
 
-def _ado_expression_problems(text: str) -> list[str]:
+def _ado_expression_problems(text: str, policy: StepPolicy = INFRA_POLICY) -> list[str]:
     """Azure Pipelines evaluates $( ), ${{ }} and $[ ] in inputs, env and scripts: only $(Build.BuildId)."""
     problems = []
     for i, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
         for m in re.finditer(r"\$\(([^)]*)\)?|\$\{\{|\$\[", line):
-            if m.group(0).startswith("$(") and m.group(1) in ALLOWED_ADO_MACROS:
+            if m.group(0).startswith("$(") and m.group(1) in policy.ado_macros:
                 continue
             problems.append(f"line {i}: '{m.group(0)[:40]}' is an Azure Pipelines expression the generator did "
                             f"not write (it is evaluated before the script runs)")
@@ -464,7 +486,7 @@ def _expansions(script: str) -> tuple[list[str], list[str]]:
     return names, problems
 
 
-def shell_problems(script: str) -> list[str]:
+def shell_problems(script: str, policy: StepPolicy = INFRA_POLICY) -> list[str]:
     """Problems of one generated bash step: parsed with bashlex, it may run only the generator's
     commands, expand only the generator's variables (double-quoted), and substitute no command."""
     import bashlex
@@ -479,9 +501,9 @@ def shell_problems(script: str) -> list[str]:
         def visitcommand(self, node: Any, parts: Any) -> None:
             words = [p for p in parts if p.kind == "word"]
             first = words[0].word if words else ""
-            if first not in STEP_COMMANDS and "=" not in first:
+            if first not in policy.commands and "=" not in first:
                 problems.append(f"runs '{first}', which is not one of the generator's commands "
-                                f"{sorted(STEP_COMMANDS)}")
+                                f"{sorted(policy.commands)}")
 
         def visitcommandsubstitution(self, node: Any, command: Any) -> None:
             problems.append("runs a command substitution $( )")
@@ -493,14 +515,14 @@ def shell_problems(script: str) -> list[str]:
             problems.append("pipes into another command")
 
         def visitoperator(self, node: Any, op: Any) -> None:
-            if op.strip() not in ("\n", ";", "&&", ""):
+            if op.strip() not in policy.operators:
                 problems.append(f"uses the operator {op!r}")
 
     for tree in trees:
         Visitor().visit(tree)
     names, more = _expansions(script)
     problems += more
-    problems += [f"expands ${n}, which the generator did not set" for n in names if n not in STEP_VARIABLES]
+    problems += [f"expands ${n}, which the generator did not set" for n in names if n not in policy.variables]
     return list(dict.fromkeys(problems))
 
 
@@ -524,12 +546,13 @@ def _reference_problems(where: str, env: Mapping[str, Any], p: Mapping[str, Any]
     return problems
 
 
-def lint_github_workflow(text: str, p: Mapping[str, Any] | None = None) -> list[str]:
+def lint_github_workflow(text: str, p: Mapping[str, Any] | None = None,
+                         policy: StepPolicy = INFRA_POLICY) -> list[str]:
     """Structural problems of a GitHub Actions workflow (empty = clean)."""
     data, problems = _load(text)
     if data is None:
         return problems
-    problems += secret_problems(text) + _expressions(text) + _gh_expression_problems(text)
+    problems += secret_problems(text) + _expressions(text) + _gh_expression_problems(text, policy)
     if not isinstance(data, dict):
         return problems + ["the workflow is not a mapping"]
     if "on" not in data and True not in data:
@@ -563,7 +586,7 @@ def lint_github_workflow(text: str, p: Mapping[str, Any] | None = None) -> list[
                 problems.append(f"{where} step {k + 1}: needs exactly one of 'uses' or 'run'")
                 continue
             if "run" in step:
-                problems += [f"{where} step {k + 1}: {x}" for x in shell_problems(str(step["run"]))]
+                problems += [f"{where} step {k + 1}: {x}" for x in shell_problems(str(step["run"]), policy)]
             uses = str(step.get("uses") or "")
             if uses and "@" not in uses and not uses.startswith(("./", "docker://")):
                 problems.append(f"{where} step {k + 1}: '{uses}' is not pinned to a version (@v…)")
@@ -610,12 +633,13 @@ def _order_and_gates_github(jobs: Mapping[str, Any], p: Mapping[str, Any]) -> li
     return problems
 
 
-def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None) -> list[str]:
+def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None,
+                      policy: StepPolicy = INFRA_POLICY) -> list[str]:
     """Structural problems of an Azure Pipelines YAML (empty = clean)."""
     data, problems = _load(text)
     if data is None:
         return problems
-    problems += secret_problems(text) + _ado_expression_problems(text)
+    problems += secret_problems(text) + _ado_expression_problems(text, policy)
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, list) or not stages:
         return problems + ["no stages"]
@@ -662,7 +686,7 @@ def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None) -> list[str
                         problems.append(f"{where}: AzureCLI has an empty inline script")
                     if inputs.get("scriptType") == "bash" and inputs.get("inlineScript"):
                         problems += [f"{where} step '{step.get('displayName')}': {x}"
-                                     for x in shell_problems(str(inputs["inlineScript"]))]
+                                     for x in shell_problems(str(inputs["inlineScript"]), policy)]
                     step_env = step.get("env") if isinstance(step.get("env"), dict) else {}
                     problems += _reference_problems(f"{where} step '{step.get('displayName')}'", step_env, p)
     if p is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..artifacts.cicd import _dump, _literal, lint_ado_pipeline, lint_github_workflow
+from ..artifacts.cicd import INFRA_POLICY, StepPolicy, _dump, _literal, lint_ado_pipeline, lint_github_workflow
 from .quality import LINTERS
 
 CODE_PATHS = ["src/**", "tests/**", "pyproject.toml"]
@@ -188,6 +188,19 @@ def _order_problems(text: str, p: dict[str, Any], github: bool) -> list[str]:
     return problems
 
 
+def step_policy(p: dict[str, Any]) -> StepPolicy:
+    """The lint's allow-list for these workflows: the commands, variables and configuration
+    expressions (repository / pipeline variables naming the Azure ML workspace) they write."""
+    return INFRA_POLICY.extended(
+        commands={"python", "coverage"},
+        variables={"COVERAGE_THRESHOLD", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE", "SPECS", "ENDPOINT",
+                   "TARGET_ENV", "NEW_DEPLOYMENT"},
+        gh_expressions={"vars.AZURE_RESOURCE_GROUP", "vars.AZUREML_WORKSPACE"},
+        ado_macros={f"AZUREML_WORKSPACE_{name.upper()}"
+                    for name in [e["name"] for e in p["environments"]] or ["dev"]},
+        operators={"||"})  # create the endpoint only when `show` finds none
+
+
 def write_workflows(out_dir: str | Path, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Write the four files and lint each; one {path, valid, error} per file."""
     results = []
@@ -199,7 +212,7 @@ def write_workflows(out_dir: str | Path, p: dict[str, Any]) -> list[dict[str, An
         path = Path(out_dir) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        problems = lint(text) + (_order_problems(text, p, github) if github is not None else [])
+        problems = lint(text, policy=step_policy(p)) + (_order_problems(text, p, github) if github is not None else [])
         if github is not None and p["missing"]:
             problems.append(f"promotion_path names {', '.join(p['missing'])}, which stage 3 does not deploy")
         results.append({"path": rel, "valid": not problems, "error": "; ".join(problems) or None})
