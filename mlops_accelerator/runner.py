@@ -87,7 +87,7 @@ def generate(project: Project, stages: list[str], *, overrides: dict[str, Any] |
 
     from .targets import check_target
 
-    check_target(target)
+    check_target(target, stages)
     order = _stage_order(stages)
     effective = effective_with_overrides(project, order, overrides)
     written = []
@@ -201,7 +201,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
     from .secret_scan import fail_stages_with_leaks
     from .targets import check_target
 
-    check_target(target)
+    check_target(target, stages)
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     order = _stage_order(stages)
@@ -284,6 +284,10 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         stages_out[slug] = {"status": "succeeded" if ok else "failed",
                             "notebooks": [r.key for r in mine],
                             "evidence": merge_stage_evidence(stage_dir, project.root, slug) if ok else {}}
+    if target == "azureml":  # stage 3 deployed to Azure and read back (mlops_accelerator/azure/target.py)
+        from .azure.target import after_local_stages
+
+        after_local_stages(project, run_dir, run_id, stages_out)
     fail_stages_with_leaks(run_dir, project.root, stages_out)  # a secret in any output fails its stage
     status = "succeeded" if all(s["status"] == "succeeded" for s in stages_out.values()) else "failed"
     project.record("run_finished", run_id=run_id, run_dir=rel(run_dir), status=status, stages=stages_out)

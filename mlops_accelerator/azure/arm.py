@@ -8,6 +8,7 @@ from typing import Any
 API = {  # api-version per resource provider API the product calls
     "providers": "2021-04-01", "authorization": "2022-04-01", "ml": "2024-04-01", "storage": "2023-05-01",
     "keyvault": "2023-07-01", "acr": "2023-07-01", "consumption": "2023-05-01", "msi": "2023-01-31",
+    "resources": "2021-04-01",
 }
 
 

@@ -103,11 +103,12 @@ def arm_client(cred: Any) -> Any:
     return ARMPipelineClient(base_url=arm_endpoint(), config=config)
 
 
-def resource_client(cred: Any, subscription_id: str) -> Any:
-    from azure.mgmt.resource import ResourceManagementClient
+def deployments_client(cred: Any, subscription_id: str) -> Any:
+    """azure-mgmt-resource-deployments: validate, what-if and deploy ARM templates."""
+    from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 
-    return ResourceManagementClient(cred, subscription_id, base_url=arm_endpoint(),
-                                    credential_scopes=[f"{arm_endpoint()}/.default"], polling_interval=0.5)
+    return DeploymentsMgmtClient(cred, subscription_id, base_url=arm_endpoint(),
+                                 credential_scopes=[f"{arm_endpoint()}/.default"], polling_interval=1)
 
 
 def _cloud() -> dict[str, Any]:

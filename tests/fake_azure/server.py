@@ -76,6 +76,7 @@ class State:
                                     "Microsoft.OperationalInsights", "Microsoft.Network", "Microsoft.Consumption",
                                     "Microsoft.ManagedIdentity", "Microsoft.Resources", "Microsoft.Authorization")})
     granted_roles: list[str] = field(default_factory=lambda: ["Owner"])  # the caller's roles
+    custom_roles: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # name -> (actions, not)
     vm_sizes: list[dict[str, Any]] = field(default_factory=lambda: [
         {"name": "Standard_DS3_v2", "family": "standardDSv2Family", "vCPUs": 4},
         {"name": "Standard_DS11_v2", "family": "standardDSv2Family", "vCPUs": 2},
@@ -224,8 +225,8 @@ def route(method: str, pattern: str):
 
 
 def _models(name: str) -> Any:
-    if name in ("Deployment", "DeploymentWhatIf", "ResourceGroup"):
-        from azure.mgmt.resource.resources import models
+    if name in ("Deployment", "DeploymentWhatIf"):
+        from azure.mgmt.resource.deployments import models
     else:
         from azure.ai.ml._restclient.arm_ml_service import models
     return getattr(models, name)
@@ -255,7 +256,15 @@ def _result(fake: FakeAzure, g, q, data, path):  # what-if: Location polling, 20
 
 @route("PUT", RG)
 def _put_rg(fake: FakeAzure, g, q, data, path):
-    validate(_models("ResourceGroup"), data)
+    # Shape from the published Resources REST spec (ResourceGroup): location required, tags a string map.
+    errors = [] if isinstance((data or {}).get("location"), str) else ["location: required string"]
+    errors += [f"{k}: unknown or read-only field" for k in (data or {}) if k not in ("location", "tags", "managedBy",
+                                                                                      "properties")]
+    if not isinstance((data or {}).get("tags", {}), dict) or not all(
+            isinstance(v, str) for v in ((data or {}).get("tags") or {}).values()):
+        errors.append("tags: must map names to strings")
+    if errors:
+        raise BodyError("; ".join(errors))
     existed = fake.get(path) is not None
     fake.seed(path, {"type": "Microsoft.Resources/resourceGroups", "location": data["location"],
                      "tags": data.get("tags") or {}, "properties": {"provisioningState": "Succeeded"}})
@@ -346,7 +355,7 @@ def _role_definitions(fake: FakeAzure, g, q, data, path):
                            "type": "Microsoft.Authorization/roleDefinitions",
                            "properties": {"roleName": n, "type": "BuiltInRole",
                                           "permissions": [{"actions": a, "notActions": na}]}}
-                          for n, (a, na) in BUILTIN_ROLES.items()]})
+                          for n, (a, na) in {**BUILTIN_ROLES, **fake.state.custom_roles}.items()]})
 
 
 @route("GET", AUTH + "roleAssignments")

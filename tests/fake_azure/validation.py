@@ -1,15 +1,21 @@
 """Request bodies checked against the SDKs' own generated REST models.
 
 azure-ai-ml ships its generated ARM client (`azure.ai.ml._restclient.arm_ml_service`, TypeSpec
-`model_base` models); azure-mgmt-resource ships the Deployment / what-if models (msrest-style
-`Model` with `_attribute_map` and `_validation`). A body is rejected when it has a key the model
-does not define, lacks a required one, or holds a value the model cannot deserialize.
+`model_base` models); azure-mgmt-resource-deployments ships the Deployment / what-if models and
+azure-mgmt-resource the resource group's (also `model_base`); older msrest-style models
+(`_attribute_map`, `_validation`) are handled too. A body is rejected when its resource envelope has a
+key the model does not define, it lacks a required field, or it holds a value of the wrong type or
+one the model cannot deserialize.
 """
 
 from __future__ import annotations
 
+import enum
 import typing
 from typing import Any
+
+
+UNKNOWN_NESTED: list[str] = []  # nested fields the SDK sent that its own model lacks
 
 
 class BodyError(ValueError):
@@ -17,8 +23,10 @@ class BodyError(ValueError):
 
 
 def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
-    from azure.ai.ml._restclient.arm_ml_service._utils.model_base import _deserialize
+    import importlib
 
+    # each generated package carries its own model_base: use the model's own
+    _deserialize = importlib.import_module(cls.__module__.rsplit(".models", 1)[0] + "._utils.model_base")._deserialize
     if not isinstance(data, dict):
         errors.append(f"{path or 'body'}: expected an object, got {type(data).__name__}")
         return
@@ -40,7 +48,13 @@ def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
                 errors.append(f"{path}{rf._rest_name}: required by {concrete.__name__}")
     for key, value in data.items():
         if key not in fields:
-            errors.append(f"{path}{key}: unknown field of {concrete.__name__}")
+            # A typo in the resource envelope loses data silently: refused. Deeper, azure-ai-ml itself
+            # sends a few fields newer than its generated models (e.g. a compute instance's
+            # enableRootAccess): recorded in UNKNOWN_NESTED for the tests to read, not refused.
+            if path:
+                UNKNOWN_NESTED.append(f"{path}{key} ({concrete.__name__})")
+            else:
+                errors.append(f"{key}: unknown field of {concrete.__name__}")
             continue
         attr, rf = fields[key]
         try:
@@ -60,6 +74,8 @@ def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
                     errors.append(f"{path}{key}[{i}]: an object where {concrete.__name__} expects a scalar")
         elif isinstance(value, dict) and not isinstance(got, dict):
             errors.append(f"{path}{key}: an object where {concrete.__name__} expects {type(got).__name__}")
+        elif isinstance(got, enum.Enum):  # the SDK kept it as the enum: a known value
+            pass
         elif isinstance(value, (str, int, float, bool)) and isinstance(got, (str, int, float, bool)):
             if type(value) is not type(got) and not (isinstance(value, int) and isinstance(got, float)):
                 errors.append(f"{path}{key}: {value!r} is a {type(value).__name__}, "
