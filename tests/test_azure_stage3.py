@@ -11,9 +11,9 @@ pytest_plugins = ["azure_fixtures"]
 
 def seed_identities(fake, project) -> None:
     """The service connections' managed identities and their role assignments, as an admin made them."""
-    from mlops_accelerator.checks.deploy import _expected_scope
-
     from fake_azure.server import role_definition_id
+
+    from mlops_accelerator.checks.deploy import _expected_scope
 
     design, deploy = project.settings("design"), project.settings("deploy")
     fake.state.custom_roles["MLOps Custom"] = (["Microsoft.MachineLearningServices/workspaces/*/read"], [])
@@ -129,10 +129,10 @@ def test_deployment_quota_failure_and_timeout_are_reported(fake_azure, fake_cred
 
 def test_fake_rejects_a_malformed_body(fake_azure, fake_credential):
     """The fake validates against the SDK's own REST models: a wrong type and an unknown key are refused."""
+    import pytest
+
     from mlops_accelerator.azure.arm import AzureCallError, call
     from mlops_accelerator.azure.connection import arm_client
-
-    import pytest
 
     ws = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/"
           "Microsoft.MachineLearningServices/workspaces/w")

@@ -41,6 +41,16 @@ def _template(project_root: Path, iac_folder: str, env: str) -> tuple[dict[str, 
     return template, params
 
 
+def _finish(poller: Any, step: str, name: str) -> Any:
+    """Wait for a long-running operation, bounded: Azure's own polling, our deadline."""
+    timeout = float(os.environ.get(DEPLOY_TIMEOUT_ENV) or 3600)
+    poller.wait(timeout)
+    if not poller.done():
+        raise StepFailed(step, f"{name} did not finish within {timeout:g} s (it may still be running: see the "
+                         f"resource group's Deployments in the portal; raise {DEPLOY_TIMEOUT_ENV} to wait longer)")
+    return poller.result()
+
+
 def _deploy_template(cred: Any, env: AzureEnv, template: dict[str, Any], params: dict[str, Any],
                      name: str, what_if: bool, iac: dict[str, Any]) -> list[str]:
     """Resource group, validate, what-if, deploy; returns the ids of the resources it deployed."""
@@ -59,24 +69,17 @@ def _deploy_template(cred: Any, env: AzureEnv, template: dict[str, Any], params:
         raise StepFailed("validate", _message(exc)) from None
     if what_if:
         try:
-            wi = client.deployments.begin_what_if(env.resource_group, name, m.DeploymentWhatIf(
-                {"properties": props})).result()
+            wi = _finish(client.deployments.begin_what_if(env.resource_group, name, m.DeploymentWhatIf(
+                {"properties": props})), "what-if", name)
         except HttpResponseError as exc:
             raise StepFailed("what-if", _message(exc)) from None
         changes = [{"resource": c.resource_id, "change": str(c.change_type)} for c in wi.changes or []]
         iac["what_if"][env.name] = {
             "changes": len(changes),
             "unexpected_changes": [f"{c['change']} {c['resource']}" for c in changes if c["change"] in DRIFT]}
-    timeout = float(os.environ.get(DEPLOY_TIMEOUT_ENV) or 3600)
     try:
-        poller = client.deployments.begin_create_or_update(env.resource_group, name, m.Deployment(
-            {"properties": props}))
-        poller.wait(timeout)
-        if not poller.done():
-            raise StepFailed("deploy", f"deployment {name} did not finish within {timeout:g} s (it may still be "
-                             f"running: see the resource group's Deployments in the portal; raise "
-                             f"{DEPLOY_TIMEOUT_ENV} to wait longer)")
-        deployed = poller.result()
+        deployed = _finish(client.deployments.begin_create_or_update(env.resource_group, name, m.Deployment(
+            {"properties": props})), "deploy", name)
     except HttpResponseError as exc:
         raise StepFailed("deploy", _message(exc)) from None
     return [r.id for r in (deployed.properties.output_resources or [])] if deployed and deployed.properties else []

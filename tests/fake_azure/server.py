@@ -168,13 +168,17 @@ class FakeAzure:
                 except BodyError as exc:
                     self.rejected.append(f"{method} {path}: {exc}")
                     return _error(400, "InvalidRequestContent", f"the request body is invalid: {exc}")
+                except Exception as exc:  # a bug of the fake: answer (never hang the client) and record it
+                    self.unhandled.append(f"{method} {path}: fake crashed: {type(exc).__name__}: {exc}")
+                    return _error(500, "FakeCrashed", f"{type(exc).__name__}: {exc}")
         self.unhandled.append(f"{method} {path}")
         return _error(501, "NotImplementedInFake", f"the fake does not implement {method} {path}")
 
-    def new_operation(self, finish: Callable[[], dict[str, Any] | None]) -> str:
+    def new_operation(self, finish: Callable[[], dict[str, Any] | None], *, deployment: bool = False) -> str:
         op = uuid.uuid4().hex
         self.operations[op] = {"polls": self.state.deployment_polls, "finish": finish, "status": "InProgress",
-                               "never": self.state.deployment_never_finishes, "result": None, "error": None}
+                               "never": deployment and self.state.deployment_never_finishes, "result": None,
+                               "error": None}
         return f"{self.endpoint}/fake/operations/{op}?api-version=2023-01-01"
 
     def poll(self, op_id: str) -> dict[str, Any]:
@@ -298,7 +302,7 @@ def _put_deployment(fake: FakeAzure, g, q, data, path):
                                               "provisioningState": "Succeeded"}
         fake.get(path)["properties"].update(provisioningState="Succeeded",
                                             outputResources=[{"id": r["id"]} for r in planned])
-    url = fake.new_operation(finish)
+    url = fake.new_operation(finish, deployment=True)
     return _ok(fake.get(path), 201, {"Azure-AsyncOperation": url, "Retry-After": "0"})
 
 

@@ -11,15 +11,20 @@ one the model cannot deserialize.
 from __future__ import annotations
 
 import enum
+import re
 import typing
 from typing import Any
 
-
+_PRIMITIVE = {"int": int, "float": float, "bool": bool, "str": str}
 UNKNOWN_NESTED: list[str] = []  # nested fields the SDK sent that its own model lacks
 
 
 class BodyError(ValueError):
     """A request body that does not match the SDK's model: message names the field and rule."""
+
+
+def _ann_name(ann: Any) -> str:
+    return ann.__name__ if isinstance(ann, type) else str(ann).replace("typing.", "")
 
 
 def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
@@ -41,9 +46,10 @@ def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
     for klass in reversed(concrete.__mro__):
         annotations.update(getattr(klass, "__annotations__", {}))
     for attr, rf in concrete._attr_to_rest_field.items():
-        ann = str(annotations.get(attr, "Optional"))
+        ann = _ann_name(annotations.get(attr, "Optional"))
         writable = rf._visibility is None or "create" in rf._visibility or "update" in rf._visibility
-        if writable and "Optional" not in ann and rf._rest_name not in data and rf._default is None:
+        if writable and "Optional" not in ann and "None" not in ann and rf._rest_name not in data and (
+                rf._default is None or type(rf._default) is object):  # no default (model_base's sentinel)
             if not getattr(rf, "_is_discriminator", False):
                 errors.append(f"{path}{rf._rest_name}: required by {concrete.__name__}")
     for key, value in data.items():
@@ -64,6 +70,12 @@ def _check_typespec(cls: Any, data: Any, path: str, errors: list[str]) -> None:
             continue
         if value is None:
             continue
+        want = _PRIMITIVE.get(re.sub(r"^Optional\[(.*)\]$", r"\1",
+                                      _ann_name(annotations.get(attr, ""))))
+        if want is not None and not (isinstance(value, want) and not (isinstance(value, bool) and want is not bool)):
+            if not (want is float and isinstance(value, int) and not isinstance(value, bool)):
+                errors.append(f"{path}{key}: {value!r} is not a {want.__name__} ({concrete.__name__})")
+                continue
         if getattr(got, "_is_model", False):
             _check_typespec(type(got), value, f"{path}{key}.", errors)
         elif isinstance(got, list) and isinstance(value, list):
@@ -124,7 +136,7 @@ def _check_msrest(cls: Any, data: Any, path: str, errors: list[str]) -> None:
 def validate(model: Any, body: Any) -> None:
     """Raise BodyError listing every mismatch between `body` and the SDK model `model`."""
     errors: list[str] = []
-    if hasattr(model, "_attr_to_rest_field"):
+    if getattr(model, "_is_model", False):  # TypeSpec model_base (its field map is built lazily)
         _check_typespec(model, body, "", errors)
     else:
         _check_msrest(model, body, "", errors)
