@@ -48,6 +48,7 @@ def test_run_target_azureml_deploys_and_reads_back(fake_azure, fake_credential, 
                       method="PUT")
     res = runner.invoke(main, ["-C", str(sample_project.root), "run", "deploy", "--target", "azureml"])
     assert res.exit_code == 1
+    assert "ok 03-deploy/01-azureml-environments" in res.output, res.output  # the notebooks themselves pass
     assert "FAILED stage deploy: on Azure: dev: compute cpu-cluster: Conflict" in " ".join(res.output.split())
     second = max((sample_project.root / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
     partial = json.loads((second / "03-deploy" / "evidence" / "azureml-readback.json").read_text())
@@ -67,7 +68,7 @@ def test_preflight_findings_stop_the_deployment(fake_azure, fake_credential, sam
                                     "--target", "azureml"])
     assert res.exit_code == 1
     out = " ".join(res.output.split())
-    assert "pre-flight found 2 problem(s), nothing was deployed" in out  # two subscriptions
+    assert "pre-flight found 3 problem(s), nothing was deployed" in out  # one per environment
     assert "setting: design.environments.0.subscription_id" in out
     assert not fake_azure.called("PUT", "/deployments/")
 

@@ -130,5 +130,14 @@ def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None) -> An
     extra = _cloud()
     if extra and extra["cloud"] in clouds._environments:  # registered once per process
         extra = {"cloud": extra["cloud"]}
-    return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
-                    enable_telemetry=False, **extra)
+    # A custom cloud sets AZUREML_CURRENT_CLOUD for the whole process; the notebook kernels this
+    # process starts would inherit a cloud they do not know, so it is put back once the client exists.
+    before = os.environ.get("AZUREML_CURRENT_CLOUD")
+    try:
+        return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
+                        enable_telemetry=False, **extra)
+    finally:
+        if before is None:
+            os.environ.pop("AZUREML_CURRENT_CLOUD", None)
+        else:
+            os.environ["AZUREML_CURRENT_CLOUD"] = before
