@@ -480,6 +480,36 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
         ctx.exit(1)
 
 
+# -- preflight (the azureml target, before anything is deployed) -------------------
+
+@main.command()
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable); default: every "
+              "environment stage 3 deploys.")
+@click.option("--device-code", is_flag=True, help="Sign in with a device code instead of DefaultAzureCredential.")
+@click.option("--tenant", help="Entra ID tenant to sign in to (default: the credential's own).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def preflight(ctx: click.Context, envs: tuple[str, ...], device_code: bool, tenant: str | None,
+              as_json: bool) -> None:
+    """Check Azure before deploying: permissions, providers, VM sizes, quota, global names."""
+    from .azure import connection
+    from .azure.preflight import as_dicts, run_preflight
+
+    project = _project(ctx)
+    cred = connection.credential("device_code" if device_code else None, tenant)
+    connection.check_sign_in(cred)
+    findings = run_preflight(project, cred, list(envs) or None)
+    if as_json:
+        click.echo(json.dumps({"findings": as_dicts(findings)}, indent=2))
+    else:
+        out = _console()
+        for f in findings:
+            out.print(f.text(), markup=False, highlight=False)
+        out.print(f"Pre-flight: {len(findings)} finding(s)" if findings else "Pre-flight: clean, ready to deploy")
+    if findings:
+        ctx.exit(1)
+
+
 # -- data (stage 4's registered data assets) --------------------------------------
 
 @main.group()

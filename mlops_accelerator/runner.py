@@ -92,7 +92,7 @@ def generate(project: Project, stages: list[str], *, overrides: dict[str, Any] |
 
     from .targets import check_target
 
-    check_target(target)
+    check_target(target, stages)
     _skip_unused_imports()
     order = _stage_order(stages)
     effective = effective_with_overrides(project, order, overrides)
@@ -375,7 +375,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
     from .secret_scan import fail_stages_with_leaks
     from .targets import check_target
 
-    check_target(target)
+    check_target(target, stages)
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     order = _stage_order(stages)
@@ -486,6 +486,10 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         stages_out[slug] = {"status": state, "notebooks": [r.key for r in mine],
                             "evidence": (merge_stage_evidence(stage_dir, project.root, slug)
                                          if state == "succeeded" else {})}
+    if target == "azureml" and not cancelled:  # stage 3 deployed to Azure and read back (mlops_accelerator/azure/target.py)
+        from .azure.target import after_local_stages
+
+        after_local_stages(project, run_dir, run_id, stages_out)
     fail_stages_with_leaks(run_dir, project.root, stages_out)  # a secret in any output fails its stage
     if cancelled:
         status = "cancelled"

@@ -86,9 +86,9 @@ def test_invalid_settings_stop_the_run_before_any_kernel(project, templates):
     assert not (project.root / "runs").exists() or not any((project.root / "runs").iterdir())
 
 
-def test_azureml_target_is_refused_clearly(project, templates):
-    code, out = invoke(project, "run", "foundations", "--target", "azureml")
-    assert code == 2 and "not yet supported" in out
+def test_azureml_target_is_refused_clearly_beyond_stage_3(project, templates):
+    code, out = invoke(project, "run", "data", "--target", "azureml")
+    assert code == 2 and "run only with --target local" in out
 
 
 def test_generate_writes_parameterised_notebooks_and_protects_edits(project, templates):

@@ -1,0 +1,41 @@
+"""Fixtures of the azureml target's tests: the fake Azure, its credential, a sample project."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def fake_azure(tmp_path, monkeypatch):
+    from fake_azure import FakeAzure
+
+    from mlops_accelerator.azure.connection import ARM_ENDPOINT_ENV
+
+    fake = FakeAzure(tmp_path / "fake-azure").start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_bundle))
+    monkeypatch.setenv(ARM_ENDPOINT_ENV, fake.endpoint)
+    monkeypatch.setenv("DO_NOT_TRACK", "true")
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+    yield fake
+    fake.stop()
+    assert not fake.unhandled, f"the product called operations the fake does not implement: {fake.unhandled}"
+
+
+@pytest.fixture
+def fake_credential(monkeypatch):
+    from fake_azure import FakeCredential
+
+    from mlops_accelerator.azure import connection
+
+    cred = FakeCredential()
+    monkeypatch.setattr(connection, "credential", lambda mode=None, tenant_id=None: cred)
+    return cred
+
+
+@pytest.fixture
+def sample_project(tmp_path):
+    from mlops_accelerator.sample import sample_settings
+    from mlops_accelerator.workspace import Project
+
+    settings = sample_settings()
+    return Project.create(tmp_path / "sample", settings["foundations"]["project_name"], settings)
