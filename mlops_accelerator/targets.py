@@ -10,14 +10,20 @@ from .errors import UsageError
 
 TARGETS = ("local", "azureml")
 AVAILABLE = ("local",)  # what `run --target` accepts for every stage in this release
-AZUREML_STAGES = ("foundations", "design", "deploy")  # stages the azureml target covers so far
+AZUREML_UP_TO_STAGE = 3  # the azureml target covers stages 1-3 so far (by catalogue number)
+
+
+def azureml_stages() -> tuple[str, ...]:
+    from .catalogue import stage_slugs
+
+    return tuple(stage_slugs()[:AZUREML_UP_TO_STAGE])
 
 
 def available(target: str, stage: str | None = None) -> bool:
     """Whether `target` runs `stage` (no stage: every stage) in this release."""
     if target in AVAILABLE:
         return True
-    return target == "azureml" and stage is not None and stage in AZUREML_STAGES
+    return target == "azureml" and stage is not None and stage in azureml_stages()
 
 
 def check_target(target: str, stages: Iterable[str] | None = None) -> str:
@@ -25,9 +31,10 @@ def check_target(target: str, stages: Iterable[str] | None = None) -> str:
     if target == "local":
         return target
     if target == "azureml":
-        beyond = [s for s in stages or () if s not in AZUREML_STAGES]
+        covered = azureml_stages()
+        beyond = [s for s in stages or () if s not in covered]
         if beyond:
-            raise UsageError(f"target 'azureml' covers stages {', '.join(AZUREML_STAGES)} in this release "
+            raise UsageError(f"target 'azureml' covers stages {', '.join(covered)} in this release "
                              f"(stage 3 is deployed to Azure and read back); stage(s) {', '.join(beyond)} "
                              f"run only with --target local for now")
         return target

@@ -43,9 +43,10 @@ class PassOutcome:
 
 def settings_of(project: Any) -> tuple[Any, Any, str, Any]:
     """(monitor, data, project name, models settings), validated as every door validates them."""
+    from ..catalogue import stage_slugs
     from ..settings.parameters import from_parameters
 
-    params = {s: project.effective_settings(s) for s in ("foundations", "data", "models", "monitor")}
+    params = {s: project.effective_settings(s) for s in stage_slugs()}  # cross-stage rules read others
     return (from_parameters("monitor", params), from_parameters("data", params),
             params["foundations"].get("project_name") or project.name, from_parameters("models", params))
 
