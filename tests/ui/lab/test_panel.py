@@ -235,7 +235,7 @@ def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp
         assert "[object Object]" not in run.inner_text()
         page.screenshot(path=str(screenshots / "lab-panel-failed-run.png"))
         # A sign-off on settings changed afterwards asks for re-approval, with the diff, and can be given again.
-        out = lab.cli("signoff", "S1-01", "--by", "Ada Lovelace", "--role", "team_lead")
+        out = lab.cli("signoff", "S1-01", "--by", "Alan Turing", "--role", "team_lead")
         assert out.returncode == 0, out.stderr
         out = lab.cli("settings", "set", "foundations", "sprint_length_weeks=3")
         assert out.returncode == 0, out.stderr
