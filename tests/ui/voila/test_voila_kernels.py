@@ -1,4 +1,3 @@
-import pytest
 
 """`serve` does not pile up kernels: a left page's kernel is shut down, a crashed page's is culled,
 an open page keeps its kernel and keeps working."""
@@ -10,6 +9,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 from uihelpers import free_port, wait_http
 
 # Failed on a fresh clone at the end of the session (issue 13 stays open): diagnose before re-enabling.
