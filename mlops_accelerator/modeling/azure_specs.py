@@ -16,32 +16,20 @@ Nothing is sent to Azure from here.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from ..artifacts.azureml_specs import _quiet_sdk as _quiet  # stage 3's azure-ai-ml log silencing
 from . import ModelingError
 
 IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 FOLDER = "azureml-models"
 
 
-@contextlib.contextmanager
-def _quiet() -> Any:
-    loggers = [logging.getLogger(n) for n in ("azure.ai.ml", "azure.ai.ml._utils._experimental")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 def _conda(python: str = "3.11") -> dict[str, Any]:
