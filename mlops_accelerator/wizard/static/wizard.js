@@ -801,6 +801,7 @@ function render({ model, el }) {
       model.set("value", clone(value));
       model.set("rev", rev);
       model.save_changes();
+      renderStepper();  // later steps wait for Python's check of this edit
       renderNav();
     });
     form.onRerender = () => applyErrors();
@@ -1005,7 +1006,8 @@ function render({ model, el }) {
 
   // -- unsaved-changes guard
   const guard = (ev) => {
-    if (changes().length && rev > 0) { ev.preventDefault(); ev.returnValue = ""; return ""; }
+    // an edit Python has not checked yet counts too: a quick close must not lose it
+    if (rev > 0 && (changes().length || checking())) { ev.preventDefault(); ev.returnValue = ""; return ""; }
     return undefined;
   };
   window.addEventListener("beforeunload", guard);
