@@ -72,6 +72,9 @@ class Deliverable:
     signoff_roles: tuple[str, ...] = ()  # any one of these roles may sign
     condition: Condition | None = None
     mandatory: bool = True  # False: does not gate the stage
+    # Automatic items that must be done before anyone may sign this one (an approval of a
+    # cut-over is meaningless while parity fails).
+    signoff_after: tuple[str, ...] = ()
 
     @property
     def is_auto(self) -> bool:
@@ -179,7 +182,7 @@ _STAGE_KEYS = {"number", "slug", "title", "purpose", "outcome", "weeks", "roles"
                "produces", "deliverables"}
 _TASK_KEYS = {"id", "title", "summary", "roles"}
 _ITEM_KEYS = {"id", "text", "provenance", "verification", "check", "signoff_roles", "condition",
-              "mandatory"}
+              "mandatory", "signoff_after"}
 _ITEM_REQUIRED = {"id", "text", "provenance", "verification"}
 _CONDITION_KEYS = {"stage", "setting", "equals"}
 
@@ -265,6 +268,8 @@ def _deliverable(where: str, data: Any, number: int, slugs: set[str]) -> Deliver
     mandatory = data.get("mandatory", True)
     if not isinstance(mandatory, bool):
         raise CatalogueError(f"{where}.mandatory: expected true or false, got {mandatory!r}")
+    if "signoff_after" in data and not signoff:
+        raise CatalogueError(f"{where}: 'signoff_after' needs a sign-off (verification {verification!r})")
     return Deliverable(
         id=item_id, stage=number, text=_text(f"{where}.text", data["text"]),
         provenance=data["provenance"], verification=verification,
@@ -273,6 +278,7 @@ def _deliverable(where: str, data: Any, number: int, slugs: set[str]) -> Deliver
         condition=(_condition(f"{where}.condition", data["condition"], slugs)
                    if data.get("condition") is not None else None),
         mandatory=mandatory,
+        signoff_after=_texts(f"{where}.signoff_after", data["signoff_after"]) if "signoff_after" in data else (),
     )
 
 
@@ -336,6 +342,13 @@ def build_catalogue(data: Any) -> Catalogue:
             if ident in seen:
                 raise CatalogueError(f"stage {s.number}: duplicate id {ident}")
             seen.add(ident)
+    autos = {d.id for s in stages for d in s.deliverables if d.is_auto}
+    for s in stages:
+        for d in s.deliverables:
+            wrong = [a for a in d.signoff_after if a not in autos]
+            if wrong:
+                raise CatalogueError(f"deliverable {d.id}.signoff_after: {', '.join(wrong)} "
+                                     "is not an automatic item of the catalogue")
     return Catalogue(stages=stages)
 
 

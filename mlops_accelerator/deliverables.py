@@ -274,6 +274,14 @@ def sign_off(project: Project, item_id: str, by: str, role: str, comment: str = 
         raise UsageError(f"{person['name']} does not hold the role {role_id!r} on the team roster "
                          f"(their roles: {', '.join(person.get('roles') or []) or 'none'}); "
                          "rule: signoff_roster_role")
+    if item.signoff_after:
+        state = {st.id: st for st in statuses(project) if st.id in item.signoff_after}
+        waiting = [f"{i} is {state[i].state.replace('_', ' ')}" + (f" ({state[i].reason})" if state[i].reason else "")
+                   for i in item.signoff_after if i in state and state[i].state != "done"]
+        if waiting:
+            raise UsageError(f"{item.id} can be signed off only once {', '.join(item.signoff_after)} "
+                             f"{'is' if len(item.signoff_after) == 1 else 'are'} done; now {'; '.join(waiting)}. "
+                             "Run 'mlops-accelerator check' after fixing it (rule: signoff_after)")
     from .ledger import current_actor
 
     identity = dict(identity or {})

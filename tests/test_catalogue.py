@@ -148,6 +148,11 @@ def test_conditional_items(cat: Catalogue) -> None:
             assert d.condition.stage in SLUGS
 
 
+def test_cutover_approval_waits_for_parity(cat: Catalogue) -> None:
+    assert cat.deliverable("S7-08").signoff_after == ("S7-07",)
+    assert all(not d.signoff_after for d in cat.deliverables if d.id != "S7-08")
+
+
 def test_mandatory_defaults_to_true(cat: Catalogue) -> None:
     assert cat.deliverable("S2-04").mandatory is True
     assert sum(not d.mandatory for d in cat.deliverables) < 5
@@ -286,6 +291,10 @@ def _break(raw: dict, how: str) -> dict:
         data["stages"][0], data["stages"][1] = data["stages"][1], data["stages"][0]
     elif how == "weeks beyond plan":
         data["stages"][6]["weeks"] = [10, 14]
+    elif how == "signoff after a sign-off item":
+        _item(data, "S7-08")["signoff_after"] = ["S7-06", "S2-01"]
+    elif how == "signoff after on an auto item":
+        _item(data, "S7-07")["signoff_after"] = ["S7-03"]
     return data
 
 
@@ -304,6 +313,8 @@ def _break(raw: dict, how: str) -> dict:
     ("condition on unknown stage", "S2-11"),
     ("stages out of order", "stage #1"),
     ("weeks beyond plan", "stage 7.weeks"),
+    ("signoff after a sign-off item", "S7-08.signoff_after: S2-01"),
+    ("signoff after on an auto item", "S7-07"),
 ])
 def test_malformed_catalogue_is_rejected_naming_the_entry(raw: dict, how: str, named: str) -> None:
     with pytest.raises(CatalogueError) as info:

@@ -178,18 +178,25 @@ def test_a_broken_migration_fails_parity_and_blocks_the_cutover_naming_the_metri
 
 
 def test_stage7_runs_through_the_runner_on_the_sample(tmp_path):
-    from mlops_accelerator.deliverables import run_checks, statuses
+    from mlops_accelerator.deliverables import run_checks, sign_off, statuses
+    from mlops_accelerator.errors import UsageError
     from mlops_accelerator.runner import run_stages
     from mlops_accelerator.workspace import Project
 
     settings = sample_settings()
     project = Project.create(tmp_path / "p", "contoso-churn", settings)
     lay_out_legacy_project(project.root)
+    # No cut-over approval before parity is proven: refused, naming S7-07, nothing recorded.
+    with pytest.raises(UsageError, match=r"S7-08 can be signed off only once S7-07 is done; now S7-07 is todo"):
+        sign_off(project, "S7-08", "Priya Nair", "product_owner")
+    assert not list(project.events("signoff"))
     result = run_stages(project, ["migrate"], jobs=2, timeout=300)
     assert result.status == "succeeded", [(n.key, n.error) for n in result.notebooks]
     run_checks(project, [7])
     state = {s.id: s for s in statuses(project)}
     assert state["S7-07"].state == "done", state["S7-07"].reason
+    sign_off(project, "S7-08", "Priya Nair", "product_owner")  # parity proven: the approval is accepted
+    assert {s.id: s for s in statuses(project)}["S7-08"].state == "done"
     assert state["S7-03"].state == "done", state["S7-03"].reason
     assert state["S7-06"].state == "awaiting_signoff", state["S7-06"].reason
     for item in ("S7-01", "S7-02", "S7-04", "S7-05"):
