@@ -41,8 +41,10 @@ lint: install
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# Two workers; --dist loadfile keeps each test file (and its module fixtures) on one worker.
+TEST_WORKERS ?= 2
 test-unit: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-ui: install chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests/ui/lab
