@@ -1,6 +1,13 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# The suite is reproducible: fuzz tests draw the same examples on every run (a CI failure can be
+# replayed). Explore new examples locally with: pytest --hypothesis-profile=explore tests/test_fuzz_*.py
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile("default")
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLOPS_ACCELERATOR_USER", "pytest")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mlops_accelerator.catalogue import stage_slugs
+from mlops_accelerator.ci_safety import CI_EXPRESSION
 from mlops_accelerator.settings import json_schema, validate_settings
 
 HOSTILE_PIECES = [
@@ -73,6 +74,7 @@ def fuzz_project(tmp_path_factory):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(FREE_TEXT), text=hostile_text)
+@example(target=("deploy", "ado_project"), text="$(id)")  # CI found it: refused as a CI expression, rightly
 def test_accepted_text_is_stored_and_read_back_exactly(fuzz_project, target, text):
     from mlops_accelerator.errors import InvalidSettings
 
@@ -80,9 +82,11 @@ def test_accepted_text_is_stored_and_read_back_exactly(fuzz_project, target, tex
     try:
         fuzz_project.set_values(stage, {field: text})
     except InvalidSettings as exc:
-        assert {e.rule for e in exc.errors} <= {"control_character", "secret", "string_too_long", "string_type",
-                                                "string_too_short", "string_pattern_mismatch"} | {
-            e.rule for e in exc.errors if e.field != field}
+        expected = {"control_character", "secret", "string_too_long", "string_type", "string_too_short",
+                    "string_pattern_mismatch"}
+        if CI_EXPRESSION.search(text):  # a field that reaches a CI pipeline refuses CI expressions
+            expected.add("ci_expression")
+        assert {e.rule for e in exc.errors} <= expected | {e.rule for e in exc.errors if e.field != field}
         return
     assert fuzz_project.effective_settings(stage)[field] == text
     assert fuzz_project.settings(stage) is not None  # the file still parses and validates
