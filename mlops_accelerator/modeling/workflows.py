@@ -47,7 +47,12 @@ DEPLOY_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspac
 
 def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, Any]:
     by_name = {e["name"]: e for e in cicd_plan["environments"]}
-    envs = [by_name[n] for n in models.promotion_path if n in by_name]
+    envs = [dict(by_name[n]) for n in models.promotion_path if n in by_name]
+    # The model approval adds gates to stage 3's: manual, a person approves every deployment;
+    # hybrid, automatic up to test and a person approves the last (production) environment.
+    for i, e in enumerate(envs):
+        e["gated"] = e["gated"] or models.model_approval == "manual" or (
+            models.model_approval == "hybrid" and i == len(envs) - 1)
     deps = models.online_endpoint.deployments
     new = next((d.name for d in deps if d.traffic == 0), deps[-1].name)  # the idle colour takes the new model
     return {"project": cicd_plan["project"], "environments": envs, "specs": specs_dir,
@@ -114,8 +119,10 @@ def ado_ci(p: dict[str, Any]) -> str:
     steps += [{"script": _literal(TEST_SCRIPT), "displayName": "Unit tests (JUnit XML) and coverage"},
               {"task": "PublishTestResults@2", "condition": "always()",
                "inputs": {"testResultsFormat": "JUnit", "testResultsFiles": "junit.xml"}},
-              {"task": "PublishCodeCoverageResults@2", "condition": "always()",
-               "inputs": {"summaryFileLocation": "coverage.xml"}}]
+              # @1 with Cobertura (coverage.py's XML): the published Azure Pipelines schema (v1.261)
+              # has no input definition for @2, so @2 cannot be validated offline.
+              {"task": "PublishCodeCoverageResults@1", "condition": "always()",
+               "inputs": {"codeCoverageTool": "Cobertura", "summaryFileLocation": "coverage.xml"}}]
     data = {"trigger": "none", "pr": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}},
             "variables": {"COVERAGE_THRESHOLD": p["coverage"]},
             "stages": [{"stage": "test", "displayName": "Lint, unit tests, coverage",
