@@ -304,3 +304,38 @@ def test_cli_model_approve_and_endpoint_status(tmp_path):
     assert status.exit_code == 0 and "not running" in status.output
     stop = run(main, ["-C", str(project.root), "endpoint", "stop"])
     assert stop.exit_code == 0 and "no local endpoint" in stop.output
+
+
+@pytest.mark.parametrize("sampling", ["bayesian", "grid"])
+def test_tuning_samples_as_the_settings_say_with_concurrent_trials(proj, sampling):
+    """bayesian: optuna's TPE sampler; grid: sklearn's GridSearchCV; trials run two at a time (threads)
+    as max_concurrent_trials says, and each trial is a child run with its parameters and score."""
+    from mlflow.tracking import MlflowClient
+
+    tuning = {"enabled": True, "sampling": sampling, "max_trials": 4, "max_concurrent_trials": 2,
+              "early_termination": "none"}
+    models, result = _train(proj, hyperparameter_tuning=tuning)
+    assert result.params["sampling"] == sampling
+    assert result.params["concurrent_trials"] == str(training.concurrent_trials(models.hyperparameter_tuning))
+    assert len(result.trials) == 4 and len({tuple(sorted(t["params"].items())) for t in result.trials}) >= 2
+    best = max(result.trials, key=lambda t: t["validation_score"])
+    space = result.modules["train"].SEARCH_SPACE
+    assert {k: str(v) for k, v in best["params"].items()}.keys() == space.keys()
+    run = MlflowClient().get_run(result.run_id)
+    for name, value in best["params"].items():  # the final model uses the best trial's values
+        assert run.data.params[name] == str(value)
+    children = MlflowClient().search_runs([run.info.experiment_id],
+                                          filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
+    assert len(children) == 4
+    assert {c.data.tags["trial"] for c in children} == {str(t["trial"]) for t in result.trials}
+    assert all("validation_roc_auc" in c.data.metrics for c in children)
+
+
+def test_a_bayesian_trial_that_raises_is_named(proj):
+    path = proj / "src" / "churn_model" / "train.py"
+    path.write_text(path.read_text().replace("[0.01, 0.03, 0.1, 0.3, 1.0, 3.0]", "[-1.0]"))
+    _git(proj, "commit", "-qam", "a value LogisticRegression refuses")
+    tuning = {"enabled": True, "sampling": "bayesian", "max_trials": 2, "max_concurrent_trials": 1,
+              "early_termination": "none"}
+    with pytest.raises(ModelingError, match=r"churn_model\.train\.build_model \(search\): InvalidParameterError.*'C'"):
+        _train(proj, hyperparameter_tuning=tuning)
