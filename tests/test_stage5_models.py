@@ -259,7 +259,8 @@ def test_azure_ml_specs_and_workflows_validate(tmp_path, changes):
     g = lambda slug: from_parameters(slug, s)  # noqa: E731
     models = g("models")
     plan = workflows.plan(models, pipeline_plan(g("design"), g("deploy"), g("foundations")), azure_specs.FOLDER)
-    files = azure_specs.write_specs(tmp_path, models, [e["name"] for e in plan["environments"]], "contoso-churn")
+    files = azure_specs.write_specs(tmp_path, models, [e["name"] for e in plan["environments"]], "contoso-churn",
+                                    data=g("data"))
     files += workflows.write_workflows(tmp_path, plan)
     assert all(f["valid"] for f in files), [f for f in files if not f["valid"]]
     deps = {d["name"] for d in models.model_dump()["online_endpoint"]["deployments"]}
