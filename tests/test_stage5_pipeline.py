@@ -58,6 +58,7 @@ def test_steps_follow_the_settings_and_a_broken_chain_is_named(tmp_path):
                                                                                          "evaluate"}
     with pytest.raises(ModelingError, match=r"'register' needs 'evaluate'"):
         _specs(tmp_path / "b", pipeline_steps=["dataprep", "train", "register"])
+    assert not (tmp_path / "b").exists()  # refused before anything is written
     _models, files = _specs(tmp_path / "c", training_method="command_job")
     assert (tmp_path / "c" / azure_specs.FOLDER / "train-job.yml").is_file() and all(f["valid"] for f in files)
 

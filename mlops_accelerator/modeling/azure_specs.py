@@ -261,6 +261,11 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
     """Write every spec, load each back, compare; one {path, valid, error} per file."""
     if not models.training_data:
         raise ModelingError("models.training_data is empty: the training job needs the data asset to read")
+    if models.training_method == "pipeline" and data is None:
+        raise ModelingError("the training pipeline's settings file needs the data stage's settings "
+                            "(label column, splits): pass data=")
+    if models.training_method == "pipeline":
+        pipeline_steps(models)  # a broken chain of steps is refused before anything is written
     base = Path(out_dir) / FOLDER
     results = []
     with _quiet(), warnings.catch_warnings():
@@ -275,21 +280,11 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
             if not path.is_file():  # endpoints dump to nothing in this SDK version: write their dict
                 _write_yaml(path, json.loads(json.dumps(entity._to_dict(), default=str)))
             if rel == "train-job.yml":  # the SDK writes code as an absolute path; the folder lives at the
-                data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))  # repository root: code is ..
-                data["code"] = ".."
-                _write_yaml(path, data)
-            error = None
-            try:
-                loaded = _loader(rel)(source=path)
-                diff = [f for f in fields if str(getattr(loaded, f, None)) != str(getattr(entity, f, None))]
-                if diff:
-                    error = f"fields changed on load: {', '.join(diff)}"
-            except Exception as exc:  # the SDK's own validation message
-                error = f"{type(exc).__name__}: {str(exc)[:400]}"
-            results.append({"path": f"{FOLDER}/{rel}", "valid": error is None, "error": error})
+                job = YAML(typ="safe").load(path.read_text(encoding="utf-8"))  # repository root: code is ..
+                job["code"] = ".."
+                _write_yaml(path, job)
+            results.append(_check(rel, lambda p=path, r=rel: _loader(r)(source=p),
+                                  {f: getattr(entity, f, None) for f in fields}))
         if models.training_method == "pipeline":
-            if data is None:
-                raise ModelingError("the training pipeline's settings file needs the data stage's settings "
-                                    "(label column, splits): pass data=")
             results += write_pipeline(base, models, data, project, environments[0] if environments else "dev")
     return results
