@@ -340,3 +340,38 @@ def test_a_bayesian_trial_that_raises_is_named(proj):
               "early_termination": "none"}
     with pytest.raises(ModelingError, match=r"churn_model\.train\.build_model \(search\): InvalidParameterError.*'C'"):
         _train(proj, hyperparameter_tuning=tuning)
+
+
+def test_the_collector_records_before_the_caller_has_its_whole_answer():
+    """MLflow's scoring app sits behind a middleware that streams: the whole body (Content-Length)
+    first, then an empty last chunk. The caller can read its answer after the first chunk, so the
+    record is written then, not after the empty chunk (a test reading the log raced it)."""
+    import asyncio
+
+    from mlops_accelerator.modeling.collector_app import CollectorMiddleware
+
+    answer = json.dumps({"predictions": [1, 0]}).encode()
+    events: list[str] = []
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    class Collector:
+        def record(self, cid, inputs, outputs):
+            events.append(f"record {cid} {len(inputs)} {outputs}")
+
+    async def receive():
+        body = json.dumps({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}).encode()
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        events.append(f"send {message['type']} {len(message.get('body', b''))}")
+
+    scope = {"type": "http", "path": "/invocations", "headers": [(b"x-request-id", b"c-1")]}
+    asyncio.run(CollectorMiddleware(app, Collector())(scope, receive, send))
+    assert events == ["send http.response.start 0", "record c-1 2 [1, 0]", f"send http.response.body {len(answer)}",
+                      "send http.response.body 0"]
