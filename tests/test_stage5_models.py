@@ -259,7 +259,8 @@ def test_azure_ml_specs_and_workflows_validate(tmp_path, changes):
     g = lambda slug: from_parameters(slug, s)  # noqa: E731
     models = g("models")
     plan = workflows.plan(models, pipeline_plan(g("design"), g("deploy"), g("foundations")), azure_specs.FOLDER)
-    files = azure_specs.write_specs(tmp_path, models, [e["name"] for e in plan["environments"]], "contoso-churn")
+    files = azure_specs.write_specs(tmp_path, models, [e["name"] for e in plan["environments"]], "contoso-churn",
+                                    data=g("data"))
     files += workflows.write_workflows(tmp_path, plan)
     assert all(f["valid"] for f in files), [f for f in files if not f["valid"]]
     deps = {d["name"] for d in models.model_dump()["online_endpoint"]["deployments"]}
@@ -304,3 +305,73 @@ def test_cli_model_approve_and_endpoint_status(tmp_path):
     assert status.exit_code == 0 and "not running" in status.output
     stop = run(main, ["-C", str(project.root), "endpoint", "stop"])
     assert stop.exit_code == 0 and "no local endpoint" in stop.output
+
+
+@pytest.mark.parametrize("sampling", ["bayesian", "grid"])
+def test_tuning_samples_as_the_settings_say_with_concurrent_trials(proj, sampling):
+    """bayesian: optuna's TPE sampler; grid: sklearn's GridSearchCV; trials run two at a time (threads)
+    as max_concurrent_trials says, and each trial is a child run with its parameters and score."""
+    from mlflow.tracking import MlflowClient
+
+    tuning = {"enabled": True, "sampling": sampling, "max_trials": 4, "max_concurrent_trials": 2,
+              "early_termination": "none"}
+    models, result = _train(proj, hyperparameter_tuning=tuning)
+    assert result.params["sampling"] == sampling
+    assert result.params["concurrent_trials"] == str(training.concurrent_trials(models.hyperparameter_tuning))
+    assert len(result.trials) == 4 and len({tuple(sorted(t["params"].items())) for t in result.trials}) >= 2
+    best = max(result.trials, key=lambda t: t["validation_score"])
+    space = result.modules["train"].SEARCH_SPACE
+    assert {k: str(v) for k, v in best["params"].items()}.keys() == space.keys()
+    run = MlflowClient().get_run(result.run_id)
+    for name, value in best["params"].items():  # the final model uses the best trial's values
+        assert run.data.params[name] == str(value)
+    children = MlflowClient().search_runs([run.info.experiment_id],
+                                          filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
+    assert len(children) == 4
+    assert {c.data.tags["trial"] for c in children} == {str(t["trial"]) for t in result.trials}
+    assert all("validation_roc_auc" in c.data.metrics for c in children)
+
+
+def test_a_bayesian_trial_that_raises_is_named(proj):
+    path = proj / "src" / "churn_model" / "train.py"
+    path.write_text(path.read_text().replace("[0.01, 0.03, 0.1, 0.3, 1.0, 3.0]", "[-1.0]"))
+    _git(proj, "commit", "-qam", "a value LogisticRegression refuses")
+    tuning = {"enabled": True, "sampling": "bayesian", "max_trials": 2, "max_concurrent_trials": 1,
+              "early_termination": "none"}
+    with pytest.raises(ModelingError, match=r"churn_model\.train\.build_model \(search\): InvalidParameterError.*'C'"):
+        _train(proj, hyperparameter_tuning=tuning)
+
+
+def test_the_collector_records_before_the_caller_has_its_whole_answer():
+    """MLflow's scoring app sits behind a middleware that streams: the whole body (Content-Length)
+    first, then an empty last chunk. The caller can read its answer after the first chunk, so the
+    record is written then, not after the empty chunk (a test reading the log raced it)."""
+    import asyncio
+
+    from mlops_accelerator.modeling.collector_app import CollectorMiddleware
+
+    answer = json.dumps({"predictions": [1, 0]}).encode()
+    events: list[str] = []
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    class Collector:
+        def record(self, cid, inputs, outputs):
+            events.append(f"record {cid} {len(inputs)} {outputs}")
+
+    async def receive():
+        body = json.dumps({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}).encode()
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        events.append(f"send {message['type']} {len(message.get('body', b''))}")
+
+    scope = {"type": "http", "path": "/invocations", "headers": [(b"x-request-id", b"c-1")]}
+    asyncio.run(CollectorMiddleware(app, Collector())(scope, receive, send))
+    assert events == ["send http.response.start 0", "record c-1 2 [1, 0]", f"send http.response.body {len(answer)}",
+                      "send http.response.body 0"]

@@ -7,6 +7,7 @@
 - `rai`: fairness, explanations, error analysis and the HTML report
 - `endpoint` / `collector_app`: the local realtime endpoint with its data collector, smoke and batch
 - `azure_specs`, `workflows`: the Azure ML and CI/CD files to run the same on Azure
+- `steps`: what each step of the Azure ML training pipeline runs (one command component per step)
 """
 
 

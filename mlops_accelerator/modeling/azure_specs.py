@@ -4,7 +4,10 @@ Built with azure-ai-ml entities, dumped to YAML, then loaded back with azure-ai-
 (the SDK validates nothing when it writes) and compared on the fields that matter:
 
     azureml-models/environment.yml               training + inference environment (conda)
-    azureml-models/train-job.yml                 the training command job (project code, data asset input)
+    azureml-models/train-pipeline.yml            training method "pipeline": the settings' pipeline steps
+    azureml-models/components/<step>.yml         (dataprep, train, evaluate, register, deploy), one command
+    azureml-models/settings.json                 component each (modeling/steps.py), settings as a parameter file
+    azureml-models/train-job.yml                 other training methods: one command job running the stage
     azureml-models/model.yml                     the registered model (mlflow_model, required tags)
     azureml-models/<env>/online-endpoint.yml     managed online endpoint (auth mode)
     azureml-models/<env>/deployment-<name>.yml   blue/green deployments (mlflow model: no scoring script,
@@ -35,28 +38,20 @@ FOLDER = "azureml-models"
 def _conda(python: str = "3.11") -> dict[str, Any]:
     from importlib.metadata import version
 
-    pins = [f"{p}=={version(p)}" for p in ("mlflow", "scikit-learn", "skops", "pandas", "pyarrow")]
+    from .. import __version__
+
+    pins = [f"{p}=={version(p)}" for p in ("mlflow", "scikit-learn", "skops", "pandas", "pyarrow", "optuna")]
+    # the pipeline steps' commands (modeling/steps.py) come with the accelerator itself
     return {"name": "churn-model", "channels": ["conda-forge"],
-            "dependencies": [f"python={python}", "pip", {"pip": [*pins, "azureml-mlflow"]}]}
+            "dependencies": [f"python={python}", "pip",
+                             {"pip": [*pins, "azureml-mlflow", f"mlops-accelerator=={__version__}"]}]}
 
 
 def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None) -> dict[str, Any]:
     """relative path -> (azure-ai-ml entity, fields to compare after loading back)."""
-    from azure.ai.ml import Input
-    from azure.ai.ml.entities import (
-        BatchDeployment,
-        BatchEndpoint,
-        CommandJob,
-        DataCollector,
-        DeploymentCollection,
-        Environment,
-        ManagedOnlineDeployment,
-        ManagedOnlineEndpoint,
-        Model,
-    )
+    from azure.ai.ml.entities import Environment, Model
 
     reg = models.model_registration
-    name, version = data_asset.split(":", 1)
     env_name = f"{project}-models-env"
     environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(),
                               description="Training and inference environment of the stage-5 model")
@@ -67,15 +62,39 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
                             tags=tags, description="The stage-5 model, as registered by the pipeline"),
                       ("name", "type")),
     }
+    out.update({} if models.training_method == "pipeline" else _command_job(models, data_asset, env, project))
+    return {**out, **_endpoints(models, env)}
+
+
+def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[str, Any]:
+    from azure.ai.ml import Input
+    from azure.ai.ml.entities import CommandJob
+
+    reg = models.model_registration
+    name, version = data_asset.split(":", 1)
     job = CommandJob(
         display_name=f"train {reg.name}", experiment_name=models.experiment_name.replace(
             "{project}", project).replace("{env}", env).replace("{purpose}", "training"),
         code=".", command="pip install -e . && python -m pytest tests && "
                            "mlops-accelerator run models --target local",
         inputs={"training_data": Input(type="mltable", path=f"azureml:{name}:{version}")},
-        environment=f"azureml:{env_name}:1", compute=models.compute_name,
+        environment=f"azureml:{project}-models-env:1", compute=models.compute_name,
         tags={"data_asset": data_asset, "stage": "5"})
-    out["train-job.yml"] = (job, ("compute", "experiment_name"))
+    return {"train-job.yml": (job, ("compute", "experiment_name"))}
+
+
+def _endpoints(models: Any, env: str) -> dict[str, Any]:
+    from azure.ai.ml.entities import (
+        BatchDeployment,
+        BatchEndpoint,
+        DataCollector,
+        DeploymentCollection,
+        ManagedOnlineDeployment,
+        ManagedOnlineEndpoint,
+    )
+
+    reg = models.model_registration
+    out: dict[str, Any] = {}
     ep = models.online_endpoint
     auth = {"key": "key", "aml_token": "aml_token", "aad_token": "aad_token"}[ep.auth_mode]
     out[f"{env}/online-endpoint.yml"] = (ManagedOnlineEndpoint(
@@ -103,6 +122,121 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
     return out
 
 
+# Pipeline steps that run as components, each with the step it needs before it, its inputs and its
+# outputs (the command-line option of modeling/steps.py is the port name).
+COMPONENT_STEPS = {
+    "dataprep": (None, {"settings": "uri_file", "data": "mltable"}, {"prepared": "uri_folder"}),
+    "train": ("dataprep", {"settings": "uri_file", "prepared": "uri_folder"}, {"model": "uri_folder"}),
+    "evaluate": ("train", {"settings": "uri_file", "prepared": "uri_folder", "model": "uri_folder"},
+                 {"evaluation": "uri_folder"}),
+    "register": ("evaluate", {"settings": "uri_file", "model": "uri_folder", "evaluation": "uri_folder"},
+                 {"registration": "uri_folder"}),
+    "deploy": ("register", {"settings": "uri_file", "registration": "uri_folder", "environment": "string"}, {}),
+}
+STEP_TITLES = {"dataprep": "Clean and split the data asset", "train": "Tune and train",
+               "evaluate": "Evaluate: thresholds and champion/challenger", "register": "Register the model",
+               "deploy": "Deploy a new champion to the idle deployment"}
+
+
+def pipeline_steps(models: Any) -> list[str]:
+    """The settings' steps that run in the Azure ML pipeline, each after the step it needs."""
+    steps = [s for s in models.pipeline_steps if s in COMPONENT_STEPS]
+    for step in steps:
+        needs = COMPONENT_STEPS[step][0]
+        if needs and needs not in steps:
+            raise ModelingError(f"models.pipeline_steps {list(models.pipeline_steps)}: '{step}' needs '{needs}' "
+                                "before it in the Azure ML pipeline")
+    if "train" not in steps:
+        raise ModelingError(f"models.pipeline_steps {list(models.pipeline_steps)} has no 'train' step: the "
+                            "training pipeline needs dataprep and train at least")
+    return steps
+
+
+def _component(step: str, project: str) -> Any:
+    from azure.ai.ml import Input, Output, command
+
+    _needs, inputs, outputs = COMPONENT_STEPS[step]
+    ports = [f"--{n} ${{{{inputs.{n}}}}}" for n in inputs] + [f"--{n} ${{{{outputs.{n}}}}}" for n in outputs]
+    return command(name=f"{project.replace('-', '_').lower()}_{step}", display_name=STEP_TITLES[step], code=".",
+                   command=" ".join(["python -m mlops_accelerator.modeling.steps", step, *ports]),
+                   inputs={n: Input(type=t) for n, t in inputs.items()},
+                   outputs={n: Output(type=t) for n, t in outputs.items()},
+                   environment=f"azureml:{project}-models-env:1")
+
+
+def pipeline_job(models: Any, project: str, first_env: str) -> Any:
+    """The training pipeline (azure-ai-ml's dsl): one command component per step, wired by outputs."""
+    from azure.ai.ml import Input, dsl
+
+    steps = pipeline_steps(models)
+    components = {step: _component(step, project) for step in steps}
+    name, version = models.training_data.split(":", 1)
+
+    @dsl.pipeline(name=f"{project}-training", compute=models.compute_name, display_name=f"train {project}",
+                  experiment_name=models.experiment_name.replace("{project}", project).replace(
+                      "{env}", first_env).replace("{purpose}", "training"),
+                  description="Stage 5: " + " -> ".join(steps))
+    def training(settings, data, environment):  # no annotations: the dsl reads them as port types
+        made: dict[str, Any] = {"settings": settings, "data": data, "environment": environment}
+        for step in steps:
+            node = components[step](**{n: made[n] for n in COMPONENT_STEPS[step][1]})
+            node.name = step
+            made.update({n: node.outputs[n] for n in COMPONENT_STEPS[step][2]})
+        return {}
+
+    job = training(settings=Input(type="uri_file", path="./settings.json"),
+                   data=Input(type="mltable", path=f"azureml:{name}:{version}"), environment=first_env)
+    job.tags = {"data_asset": models.training_data, "stage": "5"}
+    return job, steps
+
+
+def write_pipeline(base: Path, models: Any, data: Any, project: str, first_env: str) -> list[dict[str, Any]]:
+    """components/<step>.yml, settings.json and train-pipeline.yml, each loaded back with azure-ai-ml."""
+    from azure.ai.ml import load_component, load_job
+
+    job, steps = pipeline_job(models, project, first_env)
+    settings = {"models": models.model_dump(mode="json"), "data": data.model_dump(mode="json")}
+    (base / "settings.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    results = []
+    (base / "components").mkdir(parents=True, exist_ok=True)
+    for step in steps:
+        path = base / "components" / f"{step}.yml"
+        data_ = job.jobs[step].component._to_dict()
+        data_["code"] = "../.."  # the repository root: src/ and azureml-models/ (dumped absolute)
+        _write_yaml(path, json.loads(json.dumps(data_, default=str)))
+        results.append(_check(f"components/{step}.yml", lambda p=path: load_component(source=p),
+                              {"command": job.jobs[step].component.command, "name": job.jobs[step].component.name}))
+    spec = json.loads(json.dumps(job._to_dict(), default=str))
+    spec["inputs"]["settings"]["path"] = "./settings.json"  # a local parameter file, uploaded with the job
+    for step in steps:
+        spec["jobs"][step]["component"] = f"./components/{step}.yml"
+    _write_yaml(base / "train-pipeline.yml", spec)
+
+    def load_and_compare() -> Any:
+        loaded = load_job(source=base / "train-pipeline.yml")
+        wiring = {s: loaded.jobs[s]._to_dict().get("inputs") for s in loaded.jobs}
+        want = {s: job.jobs[s]._to_dict().get("inputs") for s in steps}
+        if sorted(loaded.jobs) != sorted(steps) or wiring != want:
+            raise ModelingError(f"the pipeline's steps or wiring changed on load: {wiring} vs {want}")
+        return loaded
+
+    results.append(_check("train-pipeline.yml", load_and_compare, {"compute": job.compute,
+                                                                   "experiment_name": job.experiment_name}))
+    return results
+
+
+def _check(rel: str, load: Any, want: dict[str, Any]) -> dict[str, Any]:
+    error = None
+    try:
+        loaded = load()
+        diff = [f for f, v in want.items() if str(getattr(loaded, f, None)) != str(v)]
+        if diff:
+            error = f"fields changed on load: {', '.join(diff)}"
+    except Exception as exc:  # the SDK's own validation message
+        error = f"{type(exc).__name__}: {str(exc)[:400]}"
+    return {"path": f"{FOLDER}/{rel}", "valid": error is None, "error": error}
+
+
 LOADERS = {"environment.yml": "load_environment", "model.yml": "load_model", "train-job.yml": "load_job",
            "online-endpoint.yml": "load_online_endpoint", "online-endpoint-traffic.yml": "load_online_endpoint",
            "batch-endpoint.yml": "load_batch_endpoint", "batch-deployment.yml": "load_batch_deployment"}
@@ -117,14 +251,21 @@ def _loader(rel: str) -> Any:
 
 def _write_yaml(path: Path, data: Any) -> None:
     with path.open("w", encoding="utf-8") as f:
-        YAML(typ="safe", pure=True).dump(data, f)
+        yaml = YAML()  # keeps the order written (the pipeline's steps read top to bottom)
+        yaml.width = 4096  # commands stay on one line
+        yaml.dump(data, f)
 
 
 def write_specs(out_dir: str | Path, models: Any, environments: list[str], project: str,
-                model_version: str | None = None) -> list[dict[str, Any]]:
+                model_version: str | None = None, data: Any = None) -> list[dict[str, Any]]:
     """Write every spec, load each back, compare; one {path, valid, error} per file."""
     if not models.training_data:
         raise ModelingError("models.training_data is empty: the training job needs the data asset to read")
+    if models.training_method == "pipeline" and data is None:
+        raise ModelingError("the training pipeline's settings file needs the data stage's settings "
+                            "(label column, splits): pass data=")
+    if models.training_method == "pipeline":
+        pipeline_steps(models)  # a broken chain of steps is refused before anything is written
     base = Path(out_dir) / FOLDER
     results = []
     with _quiet(), warnings.catch_warnings():
@@ -139,16 +280,11 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
             if not path.is_file():  # endpoints dump to nothing in this SDK version: write their dict
                 _write_yaml(path, json.loads(json.dumps(entity._to_dict(), default=str)))
             if rel == "train-job.yml":  # the SDK writes code as an absolute path; the folder lives at the
-                data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))  # repository root: code is ..
-                data["code"] = ".."
-                _write_yaml(path, data)
-            error = None
-            try:
-                loaded = _loader(rel)(source=path)
-                diff = [f for f in fields if str(getattr(loaded, f, None)) != str(getattr(entity, f, None))]
-                if diff:
-                    error = f"fields changed on load: {', '.join(diff)}"
-            except Exception as exc:  # the SDK's own validation message
-                error = f"{type(exc).__name__}: {str(exc)[:400]}"
-            results.append({"path": f"{FOLDER}/{rel}", "valid": error is None, "error": error})
+                job = YAML(typ="safe").load(path.read_text(encoding="utf-8"))  # repository root: code is ..
+                job["code"] = ".."
+                _write_yaml(path, job)
+            results.append(_check(rel, lambda p=path, r=rel: _loader(r)(source=p),
+                                  {f: getattr(entity, f, None) for f in fields}))
+        if models.training_method == "pipeline":
+            results += write_pipeline(base, models, data, project, environments[0] if environments else "dev")
     return results

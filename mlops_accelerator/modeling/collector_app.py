@@ -89,16 +89,23 @@ class CollectorMiddleware:
                 body.extend(message.get("body", b""))
             return message
 
-        status, out = [0], bytearray()
+        status, length, out, recorded = [0], [None], bytearray(), [False]
 
         async def send_and_keep(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                sizes = [v for k, v in message.get("headers", []) if k.lower() == b"content-length"]
+                length[0] = int(sizes[0]) if sizes else None
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", cid.encode())]}
             elif message["type"] == "http.response.body":
                 out.extend(message.get("body", b""))
-                if not message.get("more_body") and status[0] == 200:
-                    self._record(cid, body, out)  # before the caller has its answer: the log is never behind
+                # Record before the caller has its whole answer, so the log is never behind: on the last
+                # chunk, or on the chunk that completes Content-Length (an empty last chunk may follow it,
+                # after the caller has already read the answer).
+                complete = not message.get("more_body") or (length[0] is not None and len(out) >= length[0])
+                if complete and not recorded[0] and status[0] == 200:
+                    recorded[0] = True
+                    self._record(cid, body, out)
             await send(message)
 
         await self.app(scope, receive_and_keep, send_and_keep)

@@ -68,16 +68,12 @@ def current_champion(client: Any, name: str, metric: str) -> tuple[str | None, f
     return version.version, (float(value) if value is not None else None)
 
 
-def evaluate_and_register(models: Any, training: Any, *, register: bool = True) -> Decision:
-    """Decide per the settings and register the candidate with its tags and alias."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+def decide(models: Any, scores: dict[str, float], champion: tuple[str | None, float | None]) -> Decision:
+    """Thresholds, then the champion/challenger rule; nothing is registered here."""
     metric = models.primary_metric.name
-    candidate = training.metrics[metric]
-    name = models.model_registration.name
-    missed = missed_thresholds(models.metric_thresholds, training.metrics)
-    champ_version, champ = current_champion(client, name, metric) if register else (None, None)
+    candidate = scores[metric]
+    champ_version, champ = champion
+    missed = missed_thresholds(models.metric_thresholds, scores)
     if missed:
         return Decision(metric, candidate, champ, champ_version, "reject",
                         "not registered: below threshold: " + "; ".join(missed))
@@ -88,25 +84,53 @@ def evaluate_and_register(models: Any, training: Any, *, register: bool = True) 
         better = is_better(models.primary_metric.goal, rule.margin, rule.margin_type, candidate, champ)
         why = (f"candidate {metric}={candidate:g} vs champion v{champ_version} {champ:g} "
                f"({models.primary_metric.goal}, margin {rule.margin:g} {rule.margin_type})")
-    decision = Decision(metric, candidate, champ, champ_version, "promote" if better else "reject", why)
-    if not register:
+    return Decision(metric, candidate, champ, champ_version, "promote" if better else "reject", why)
+
+
+def registers(models: Any, decision: Decision) -> str | None:
+    """The alias a decided candidate is registered under, None when it is not registered (the
+    reason is added to the decision)."""
+    if decision.reason.startswith("not registered"):
+        return None
+    if decision.decision != "promote" and models.promotion_rule.on_not_better == "cancel_run":
+        decision.reason += "; not better: run cancelled (on_not_better=cancel_run), nothing registered"
+        return None
+    return CHAMPION if decision.decision == "promote" else CHALLENGER
+
+
+def evaluate_and_register(models: Any, training: Any, *, register: bool = True) -> Decision:
+    """Decide per the settings and register the candidate with its tags and alias."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    name = models.model_registration.name
+    champion = current_champion(client, name, models.primary_metric.name) if register else (None, None)
+    decision = decide(models, training.metrics, champion)
+    if not register and not decision.reason.startswith("not registered"):
         decision.reason += "; exploration run: nothing registered"
         return decision
-    if not better and rule.on_not_better == "cancel_run":
-        decision.reason += "; not better: run cancelled (on_not_better=cancel_run), nothing registered"
+    stage = registers(models, decision)
+    if stage is None:
         return decision
-    stage = CHAMPION if better else CHALLENGER
-    tags = {"stage": stage, "primary_metric": metric, "primary_metric_value": f"{candidate:.6g}",
-            "data_asset": training.data_asset, "git_commit": training.code.commit,
-            "git_repository": training.code.repository, "training_run": training.run_id,
+    tags = {"stage": stage, "data_asset": training.data_asset, "git_commit": training.code.commit,
+            "git_repository": training.code.repository, "training_run": training.run_id}
+    return register_version(client, models, decision, training.model_uri, training.run_id, tags)
+
+
+def register_version(client: Any, models: Any, decision: Decision, model_uri: str, run_id: str | None,
+                     tags: dict[str, str]) -> Decision:
+    """One model version with all its tags in one call, then its alias; a version whose alias cannot
+    be set is deleted again, so the registry never holds a half-registered version."""
+    name, stage = models.model_registration.name, tags["stage"]
+    tags = {**tags, "primary_metric": decision.metric, "primary_metric_value": f"{decision.candidate:.6g}",
             "compliance_status": "pending_review"}
     missing = [t for t in models.model_registration.required_tags if t not in tags]
     if missing:
         raise ModelingError(f"models.model_registration.required_tags names {', '.join(missing)}, which the "
                             f"registration step does not set (it sets {', '.join(sorted(tags))})")
     _ensure_registered_model(client, name)
-    version = client.create_model_version(name, training.model_uri, run_id=training.run_id, tags=tags,
-                                          description=f"{metric}={candidate:g}; {why}")
+    version = client.create_model_version(name, model_uri, run_id=run_id, tags=tags,
+                                          description=f"{decision.metric}={decision.candidate:g}; {decision.reason}")
     try:
         client.set_registered_model_alias(name, stage, version.version)
     except Exception:

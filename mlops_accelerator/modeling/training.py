@@ -2,9 +2,10 @@
 
 One parent MLflow run per training: parameters, held-out metrics, the data asset `name:version` as
 an MLflow dataset input, the git commit (MLflow's own source tags), our tags, and the model in
-MLflow format with its signature and an input example. With tuning on, sklearn's search
-(GridSearchCV or RandomizedSearchCV over the package's SEARCH_SPACE) picks the parameters on the
-validation split and every trial is a child run.
+MLflow format with its signature and an input example. With tuning on, the settings' sampling picks
+the parameters on the validation split over the package's SEARCH_SPACE (grid or random: sklearn's
+GridSearchCV / RandomizedSearchCV; bayesian: optuna's TPE sampler), up to max concurrent trials at
+once, and every trial is a child run.
 """
 
 from __future__ import annotations
@@ -129,19 +130,73 @@ def experiment_name(models: Any, project: str, purpose: str) -> str:
             .replace("{purpose}", purpose))
 
 
-def _search(build_model: Any, space: dict[str, list[Any]], tuning: Any, scorer: str) -> Any:
-    """sklearn's search over the package's space, validated on the fixed validation split."""
+def concurrent_trials(tuning: Any) -> int:
+    """Trials at once: the settings' max concurrent trials, bounded by this machine's cores."""
+    import os
+
+    return max(1, min(tuning.max_concurrent_trials, os.cpu_count() or 1))
+
+
+def _sklearn_search(build_model: Any, space: dict[str, list[Any]], tuning: Any, scorer: str, cv: Any,
+                    X: Any, y: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """sklearn's grid or random search over the package's space, validated on the fixed split."""
+    from joblib import parallel_config
     from sklearn.model_selection import GridSearchCV, ParameterGrid, RandomizedSearchCV
 
     grid_size = len(ParameterGrid(space))
-    if tuning.sampling == "bayesian":
-        raise ModelingError("models.hyperparameter_tuning.sampling 'bayesian' runs as an Azure ML sweep job; "
-                            "on the local target choose random or grid")
+    n_jobs = concurrent_trials(tuning)
     if tuning.sampling == "grid" and grid_size <= tuning.max_trials:
-        return lambda cv: GridSearchCV(build_model(), space, scoring=scorer, cv=cv, refit=False, n_jobs=1)
-    n_iter = min(tuning.max_trials, grid_size)
-    return lambda cv: RandomizedSearchCV(build_model(), space, n_iter=n_iter, scoring=scorer, cv=cv,
-                                         refit=False, random_state=SEED, n_jobs=1)
+        search = GridSearchCV(build_model(), space, scoring=scorer, cv=cv, refit=False, n_jobs=n_jobs)
+    else:
+        search = RandomizedSearchCV(build_model(), space, n_iter=min(tuning.max_trials, grid_size), scoring=scorer,
+                                    cv=cv, refit=False, random_state=SEED, n_jobs=n_jobs)
+    # Threads, not processes: the project's package is imported from the run's code folder, which a
+    # worker process could not import.
+    with parallel_config(backend="threading"):
+        search.fit(X, y)
+    trials = [{"trial": i, "params": params, "validation_score": float(search.cv_results_["mean_test_score"][i])}
+              for i, params in enumerate(search.cv_results_["params"])]
+    return dict(search.best_params_), trials
+
+
+def _optuna_search(build_model: Any, space: dict[str, list[Any]], tuning: Any, scorer: str, fit: tuple[Any, Any],
+                   val: tuple[Any, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Bayesian sampling: optuna's TPE sampler learns from the finished trials which values to try next."""
+    import optuna
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import ParameterGrid
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    score = get_scorer(scorer)  # sklearn scorers are greater-is-better (neg_log_loss for log_loss)
+
+    def objective(trial: Any) -> float:
+        params = {name: trial.suggest_categorical(name, values) for name, values in space.items()}
+        return float(score(build_model(params).fit(*fit), *val))
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=SEED))
+    study.optimize(objective, n_trials=min(tuning.max_trials, len(ParameterGrid(space))),
+                   n_jobs=concurrent_trials(tuning))
+    done = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: t.number)
+    trials = [{"trial": t.number, "params": dict(t.params), "validation_score": float(t.value)} for t in done]
+    return dict(study.best_params), trials
+
+
+def tune(build_model: Any, space: dict[str, list[Any]], tuning: Any, scorer: str, train: tuple[Any, Any],
+         val: tuple[Any, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(best parameters, trials) of the settings' search, each trial fitted on a sample of the
+    training split (fast feedback) and scored on the validation split; the final fit uses all rows."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import PredefinedSplit
+
+    (X_train, y_train), (X_val, y_val) = train, val
+    X_fit = X_train.sample(min(len(X_train), SEARCH_ROWS), random_state=SEED)
+    y_fit = y_train.loc[X_fit.index]
+    if tuning.sampling == "bayesian":
+        return _optuna_search(build_model, space, tuning, scorer, (X_fit, y_fit), (X_val, y_val))
+    cv = PredefinedSplit(np.r_[np.full(len(X_fit), -1), np.zeros(len(X_val))])
+    return _sklearn_search(build_model, space, tuning, scorer, cv, pd.concat([X_fit, X_val]),
+                           pd.concat([y_fit, y_val]))
 
 
 def _requirements() -> list[str]:
@@ -155,7 +210,6 @@ def train(project_dir: str | Path, run_dir: str | Path, models: Any, data: Any, 
           code: CodeVersion | None = None, allow_dirty: bool = False) -> TrainingResult:
     """Train the project's committed code on the configured data asset and track it in MLflow."""
     import mlflow
-    import numpy as np
     import pandas as pd
     from mlflow.models import infer_signature
 
@@ -217,24 +271,15 @@ def train(project_dir: str | Path, run_dir: str | Path, models: Any, data: Any, 
         timings["tracking_setup_s"] = time.perf_counter() - t_track
         t1 = time.perf_counter()
         if tuning.enabled and space:
-            from sklearn.model_selection import PredefinedSplit
-
-            # Trials fit on a sample of the training split (fast feedback); the final fit uses all of it.
-            X_fit = X_train.sample(min(len(X_train), SEARCH_ROWS), random_state=SEED)
-            X_search = pd.concat([X_fit, X_val])
-            y_search = pd.concat([y_train.loc[X_fit.index], y_val])
-            cv = PredefinedSplit(np.r_[np.full(len(X_fit), -1), np.zeros(len(X_val))])
-            search = project_call("train.build_model (search)", lambda: _search(
-                mods["train"].build_model, space, tuning, scorer)(cv).fit(X_search, y_search))
-            for i, params in enumerate(search.cv_results_["params"]):
-                score = float(search.cv_results_["mean_test_score"][i])
-                trial = {"trial": i, "params": {k: str(v) for k, v in params.items()}, "validation_score": score}
+            best, found = project_call("train.build_model (search)", tune, mods["train"].build_model, space, tuning,
+                                       scorer, (X_train, y_train), (X_val, y_val))
+            for t in found:
+                trial = {**t, "params": {k: str(v) for k, v in t["params"].items()}}
                 trials.append(trial)
-                with mlflow.start_run(experiment_id=exp_id, run_name=f"trial-{i}", nested=True,
-                                      tags={"mlflow.parentRunId": run.info.run_id, "trial": str(i)}):
-                    mlflow.log_params(params)
-                    mlflow.log_metric(f"validation_{models.primary_metric.name}", abs(score))
-            best = dict(search.best_params_)
+                with mlflow.start_run(experiment_id=exp_id, run_name=f"trial-{t['trial']}", nested=True,
+                                      tags={"mlflow.parentRunId": run.info.run_id, "trial": str(t["trial"])}):
+                    mlflow.log_params(t["params"])
+                    mlflow.log_metric(f"validation_{models.primary_metric.name}", abs(t["validation_score"]))
         timings["search_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         model = project_call("train.build_model", mods["train"].build_model, best)
@@ -245,6 +290,7 @@ def train(project_dir: str | Path, run_dir: str | Path, models: Any, data: Any, 
         params = {k: str(v) for k, v in {**model.get_params(deep=False), **best}.items()
                   if not k.startswith("steps") and not k.startswith("memory")}
         params.update({"sampling": tuning.sampling if tuning.enabled else "none", "trials": str(len(trials)),
+                       "concurrent_trials": str(concurrent_trials(tuning)) if trials else "0",
                        "search_rows": str(min(len(X_train), SEARCH_ROWS)) if trials else "0",
                        "train_rows": str(len(X_train)), "validation_rows": str(len(X_val)),
                        "test_rows": str(len(X_test)), "split_strategy": data.data_splits.strategy})

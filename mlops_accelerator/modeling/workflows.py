@@ -2,7 +2,7 @@
 
     .github/workflows/models-ci.yml    on PRs touching the training code: lint (the settings' linters),
     azure-pipelines/models-ci.yml      unit tests with JUnit XML, coverage against the threshold
-    .github/workflows/models-cd.yml    on merge: train (Azure ML command job), then per environment in
+    .github/workflows/models-cd.yml    on merge: train (Azure ML pipeline or job), then per environment in
     azure-pipelines/models-cd.yml      promotion order: endpoint, green deployment, smoke test, traffic
                                        switch; production waits for its environment's approvers
 Sign-in is OIDC (workload identity federation, the stage-3 service connections); settings reach the
@@ -34,7 +34,7 @@ TEST_SCRIPT = ("coverage run -m pytest --junitxml=junit.xml tests\n"
 INSTALL = "python -m pip install --upgrade pip\npython -m pip install -e . pytest coverage ruff pylint"
 TRAIN_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspace="$AZUREML_WORKSPACE"\n'
                 'az ml environment create --file "$SPECS/environment.yml"\n'
-                'az ml job create --file "$SPECS/train-job.yml" --stream')
+                'az ml job create --file "$SPECS/$TRAIN_SPEC" --stream')
 DEPLOY_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspace="$AZUREML_WORKSPACE"\n'
                  'az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
                  'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
@@ -47,11 +47,18 @@ DEPLOY_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspac
 
 def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, Any]:
     by_name = {e["name"]: e for e in cicd_plan["environments"]}
-    envs = [by_name[n] for n in models.promotion_path if n in by_name]
+    envs = [dict(by_name[n]) for n in models.promotion_path if n in by_name]
+    # The model approval adds gates to stage 3's: manual, a person approves every deployment;
+    # hybrid, automatic up to test and a person approves the last (production) environment.
+    for i, e in enumerate(envs):
+        e["gated"] = e["gated"] or models.model_approval == "manual" or (
+            models.model_approval == "hybrid" and i == len(envs) - 1)
     deps = models.online_endpoint.deployments
     new = next((d.name for d in deps if d.traffic == 0), deps[-1].name)  # the idle colour takes the new model
     return {"project": cicd_plan["project"], "environments": envs, "specs": specs_dir,
             "endpoint": models.online_endpoint.name, "new_deployment": new,
+            # the Azure ML training pipeline (settings' steps) or, for other methods, one command job
+            "train_spec": "train-pipeline.yml" if models.training_method == "pipeline" else "train-job.yml",
             "coverage": str(models.coverage_threshold_pct), "linters": list(models.code_quality_checks),
             "missing": [n for n in models.promotion_path if n not in by_name]}
 
@@ -102,7 +109,8 @@ def github_cd(p: dict[str, Any]) -> str:
         previous = jid
     data = {"name": "Model CD", "on": {"push": {"branches": ["main"], "paths": CODE_PATHS}, "workflow_dispatch": {}},
             "permissions": {"id-token": "write", "contents": "read"},
-            "env": {"SPECS": p["specs"], "ENDPOINT": p["endpoint"], "NEW_DEPLOYMENT": p["new_deployment"]},
+            "env": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "ENDPOINT": p["endpoint"],
+                    "NEW_DEPLOYMENT": p["new_deployment"]},
             "jobs": jobs}
     return _dump(data, _header(p, "GitHub Actions CD"))
 
@@ -114,8 +122,10 @@ def ado_ci(p: dict[str, Any]) -> str:
     steps += [{"script": _literal(TEST_SCRIPT), "displayName": "Unit tests (JUnit XML) and coverage"},
               {"task": "PublishTestResults@2", "condition": "always()",
                "inputs": {"testResultsFormat": "JUnit", "testResultsFiles": "junit.xml"}},
-              {"task": "PublishCodeCoverageResults@2", "condition": "always()",
-               "inputs": {"summaryFileLocation": "coverage.xml"}}]
+              # @1 with Cobertura (coverage.py's XML): the published Azure Pipelines schema (v1.261)
+              # has no input definition for @2, so @2 cannot be validated offline.
+              {"task": "PublishCodeCoverageResults@1", "condition": "always()",
+               "inputs": {"codeCoverageTool": "Cobertura", "summaryFileLocation": "coverage.xml"}}]
     data = {"trigger": "none", "pr": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}},
             "variables": {"COVERAGE_THRESHOLD": p["coverage"]},
             "stages": [{"stage": "test", "displayName": "Lint, unit tests, coverage",
@@ -152,7 +162,8 @@ def ado_cd(p: dict[str, Any]) -> str:
                                           DEPLOY_SCRIPT)]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
-            "variables": {"SPECS": p["specs"], "ENDPOINT": p["endpoint"], "NEW_DEPLOYMENT": p["new_deployment"]},
+            "variables": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "ENDPOINT": p["endpoint"],
+                          "NEW_DEPLOYMENT": p["new_deployment"]},
             "stages": stages}
     return _dump(data, _header(p, "Azure DevOps CD"))
 
@@ -193,7 +204,7 @@ def step_policy(p: dict[str, Any]) -> StepPolicy:
     expressions (repository / pipeline variables naming the Azure ML workspace) they write."""
     return INFRA_POLICY.extended(
         commands={"python", "coverage"},
-        variables={"COVERAGE_THRESHOLD", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE", "SPECS", "ENDPOINT",
+        variables={"COVERAGE_THRESHOLD", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE", "SPECS", "TRAIN_SPEC", "ENDPOINT",
                    "TARGET_ENV", "NEW_DEPLOYMENT"},
         gh_expressions={"vars.AZURE_RESOURCE_GROUP", "vars.AZUREML_WORKSPACE"},
         ado_macros={f"AZUREML_WORKSPACE_{name.upper()}"

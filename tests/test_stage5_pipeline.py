@@ -1,0 +1,130 @@
+"""Stage 5's Azure ML training pipeline (issue 11 item 7): one command component per settings step,
+built with azure-ai-ml's dsl, loaded back with its loaders, and each component's own command run here,
+in order, on the sample's data asset (Azure ML itself is unreachable: the deploy step says so).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_stage5_models import _git, _settings, base, proj  # noqa: F401  (fixtures)
+
+from mlops_accelerator.modeling import ModelingError, azure_specs
+from mlops_accelerator.settings.parameters import from_parameters
+
+
+def _specs(root: Path, **changes) -> tuple[object, list[dict]]:
+    s = _settings(**changes)
+    models, data = from_parameters("models", s), from_parameters("data", s)
+    return models, azure_specs.write_specs(root, models, ["dev", "prod"], "contoso-churn", data=data)
+
+
+def test_the_pipeline_has_the_settings_steps_and_loads_back(tmp_path):
+    from azure.ai.ml import load_component, load_job
+
+    models, files = _specs(tmp_path)
+    assert [f for f in files if not f["valid"]] == []
+    specs = tmp_path / azure_specs.FOLDER
+    job = load_job(specs / "train-pipeline.yml")
+    assert job.type == "pipeline" and set(job.jobs) == {"dataprep", "train", "evaluate", "register", "deploy"}
+    assert not (specs / "train-job.yml").exists()  # the single command job is for other training methods
+    wiring = {name: node._to_dict()["inputs"] for name, node in job.jobs.items()}
+    assert wiring["train"]["prepared"]["path"] == "${{parent.jobs.dataprep.outputs.prepared}}"
+    assert wiring["evaluate"]["model"]["path"] == "${{parent.jobs.train.outputs.model}}"
+    assert wiring["register"]["evaluation"]["path"] == "${{parent.jobs.evaluate.outputs.evaluation}}"
+    assert wiring["deploy"]["registration"]["path"] == "${{parent.jobs.register.outputs.registration}}"
+    assert job.inputs["data"].path.endswith("churn-features:1") and job.compute.endswith("cpu-cluster")
+    for step in job.jobs:
+        component = load_component(specs / "components" / f"{step}.yml")
+        assert component.command.startswith(f"python -m mlops_accelerator.modeling.steps {step} ")
+        assert "churn" not in component.command  # settings arrive as a parameter file, not in the command
+    settings = json.loads((specs / "settings.json").read_text())
+    assert settings["models"]["model_registration"]["name"] == "churn-classifier"
+
+
+def test_steps_follow_the_settings_and_a_broken_chain_is_named(tmp_path):
+    from azure.ai.ml import load_job
+
+    _models, files = _specs(tmp_path, pipeline_steps=["update_data", "dataprep", "train", "evaluate"])
+    assert all(f["valid"] for f in files)
+    assert set(load_job(tmp_path / azure_specs.FOLDER / "train-pipeline.yml").jobs) == {"dataprep", "train",
+                                                                                         "evaluate"}
+    with pytest.raises(ModelingError, match=r"'register' needs 'evaluate'"):
+        _specs(tmp_path / "b", pipeline_steps=["dataprep", "train", "register"])
+    assert not (tmp_path / "b").exists()  # refused before anything is written
+    _models, files = _specs(tmp_path / "c", training_method="command_job")
+    assert (tmp_path / "c" / azure_specs.FOLDER / "train-job.yml").is_file() and all(f["valid"] for f in files)
+
+
+def _run_component(step: str, specs: Path, ports: dict[str, Path | str], cwd: Path,
+                   env: dict) -> subprocess.CompletedProcess:
+    from azure.ai.ml import load_component
+
+    command = load_component(specs / "components" / f"{step}.yml").command
+    filled = re.sub(r"\$\{\{(inputs|outputs)\.(\w+)\}\}", lambda m: str(ports[m.group(2)]), command)
+    argv = shlex.split(filled)
+    assert argv[0] == "python"
+    return subprocess.run([sys.executable, *argv[1:]], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F811
+    from mlflow.tracking import MlflowClient
+
+    from mlops_accelerator.dataprep.versioning import Registry
+    from mlops_accelerator.tracking import tracking_uri
+
+    _models, files = _specs(proj)
+    assert all(f["valid"] for f in files)
+    specs = proj / azure_specs.FOLDER
+    commit = _git(proj, "rev-parse", "HEAD").strip()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(proj), "GIT_COMMIT": commit,
+           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    for k in ("AZUREML_ARM_SUBSCRIPTION", "AZUREML_ARM_RESOURCEGROUP", "AZUREML_ARM_WORKSPACE_NAME"):
+        env.pop(k, None)
+    out = tmp_path / "outputs"
+    ports = {"settings": specs / "settings.json", "data": proj / Registry(proj).get("churn-features")["local_path"],
+             "prepared": out / "prepared", "model": out / "model", "evaluation": out / "evaluation",
+             "registration": out / "registration", "environment": "dev"}
+    for step in ("dataprep", "train", "evaluate", "register"):
+        done = _run_component(step, specs, ports, proj, env)
+        assert done.returncode == 0, (step, done.stderr[-2000:])
+    assert {p.name for p in (out / "prepared").iterdir()} == {"train.parquet", "validation.parquet", "test.parquet"}
+    assert (out / "model" / "model" / "MLmodel").is_file()
+    evaluation = json.loads((out / "evaluation" / "evaluation.json").read_text())
+    assert evaluation["decision"] == "promote" and evaluation["metrics"]["roc_auc"] > 0.55
+    registration = json.loads((out / "registration" / "registration.json").read_text())
+    assert registration["registered"] and registration["alias"] == "champion"
+    version = MlflowClient(tracking_uri(proj)).get_model_version_by_alias("churn-classifier", "champion")
+    assert version.tags["git_commit"] == commit and version.tags["data_asset"] == "churn-features:1"
+    assert version.tags["primary_metric"] == "roc_auc"
+    # Azure ML is unreachable: the deploy step stops with what it needs, not a hang
+    done = _run_component("deploy", specs, ports, proj, env)
+    assert done.returncode == 1 and "AZUREML_ARM_SUBSCRIPTION" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_candidate_below_a_threshold_fails_the_register_step_naming_the_metric(proj, tmp_path):  # noqa: F811
+    from mlflow.tracking import MlflowClient
+
+    from mlops_accelerator.dataprep.versioning import Registry
+    from mlops_accelerator.tracking import tracking_uri
+
+    _specs(proj, metric_thresholds=[{"metric": "roc_auc", "direction": "at_least", "value": 0.99}],
+           hyperparameter_tuning={"enabled": False})
+    specs = proj / azure_specs.FOLDER
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(proj), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    out = tmp_path / "o"
+    ports = {"settings": specs / "settings.json", "data": proj / Registry(proj).get("churn-features")["local_path"],
+             "prepared": out / "p", "model": out / "m", "evaluation": out / "e", "registration": out / "r"}
+    for step in ("dataprep", "train", "evaluate"):
+        assert _run_component(step, specs, ports, proj, env).returncode == 0, step
+    done = _run_component("register", specs, ports, proj, env)
+    assert done.returncode == 1 and "roc_auc" in done.stderr and "0.99" in done.stderr
+    assert not MlflowClient(tracking_uri(proj)).search_model_versions("name='churn-classifier'")
