@@ -91,6 +91,7 @@ class State:
     deployment_polls: int = 1  # polls an LRO answers InProgress before it finishes
     deployment_never_finishes: bool = False
     deployment_error: dict[str, str] | None = None  # {"code", "message"}: the deployment fails
+    job_failures: dict[str, str] = field(default_factory=dict)  # job-name fragment -> log of a job that fails
 
 
 class FakeAzure:
@@ -103,6 +104,9 @@ class FakeAzure:
         self.rejected: list[str] = []  # bodies refused by validation (message)
         self.unhandled: list[str] = []
         self.operations: dict[str, dict[str, Any]] = {}
+        self.blobs: dict[str, bytes] = {}  # "<container>/<path>" -> content (code snapshots, job artifacts)
+        self.blob_meta: dict[str, dict[str, str]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}  # job name -> {"path", "proc", "cancelled"}
         self.lock = threading.RLock()
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -141,13 +145,19 @@ class FakeAzure:
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        from .jobs import handle_blob, is_blob_path
+
+        if is_blob_path(path):  # storage: a SAS in the URL, never a bearer token
+            return handle_blob(self, method, path, query, headers, body)
+        if path == "/fake/discovery":  # public in Azure too: no token
+            return _ROUTE_DISCOVERY(self)
         auth = headers.get("Authorization", "")
         claims = decode_token(auth[7:]) if auth.startswith("Bearer ") else None
         if claims is None or claims.get("aud", "").rstrip("/") != self.endpoint:
             return _error(401, "InvalidAuthenticationToken",
                           f"the access token is missing, malformed or for another audience "
                           f"({claims.get('aud') if claims else 'no token'})")
-        if not path.startswith("/fake/") and "api-version" not in query:
+        if not path.startswith(("/fake/", "/history/")) and "api-version" not in query:
             return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
         with self.lock:
             for f in self.faults:
@@ -470,7 +480,15 @@ def _list_children(fake: FakeAzure, g, q, data, path):
 @route("GET", r"/subscriptions/.+")
 def _get_any(fake: FakeAzure, g, q, data, path):
     r = fake.get(path)
+    if r is not None and r.get("type", "").lower() == "microsoft.machinelearningservices/workspaces":
+        r.setdefault("properties", {})["discoveryUrl"] = f"{fake.endpoint}/fake/discovery"
     return _ok(copy.deepcopy(r)) if r is not None else _not_found(path)
+
+
+def _ROUTE_DISCOVERY(fake: FakeAzure) -> tuple[int, dict[str, str], Any]:
+    from .jobs import discovery
+
+    return discovery(fake)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -482,15 +500,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
         self.fake.requests.append((self.command, self.path, status))
-        out = b"" if payload is None else json.dumps(payload).encode()
+        raw = isinstance(payload, bytes)  # a blob's content, as stored
+        out = payload if raw else b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if not raw:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("x-ms-request-id", str(uuid.uuid4()))
         for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(out)))
+            if k != "Content-Length":
+                self.send_header(k, v)
+        self.send_header("Content-Length", headers.get("Content-Length") or str(len(out)))
         self.end_headers()
-        self.wfile.write(out)
+        if self.command != "HEAD":  # a HEAD answer has headers only
+            self.wfile.write(out)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve
 
