@@ -451,8 +451,12 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
                     "skipped": "[yellow]skipped[/]", "interrupted": "[red]INTERRUPTED[/]"}[res.status]
             out.print(f"{mark:>8} {res.key} ({res.duration_s:.1f} s)")
 
+        def on_status(key, job, status):  # --target azureml: each notebook's Azure ML job
+            out.print(f"{'azureml':>8} {key}: job {job} {status}", markup=False, highlight=False)
+
         result = run_stages(project, slugs, jobs=jobs, target=target, overrides=_overrides(params),
-                            timeout=timeout, run_id=run_id, on_result=on_result, warm_kernels=not cold_kernels)
+                            timeout=timeout, run_id=run_id, on_result=on_result, warm_kernels=not cold_kernels,
+                            on_status=on_status)
     if result.status == "cancelled":  # Ctrl-C: the runner stopped every kernel and recorded the run
         out.print(f"\nRun {result.run_id} cancelled: {len(result.notebooks)} notebook(s) finished or "
                   f"interrupted, the rest not started. Outputs so far: {result.run_dir}/")

@@ -14,13 +14,10 @@ pytest_plugins = ["azure_fixtures"]
 
 
 @pytest.fixture
-def deployed(fake_azure, fake_credential, sample_project, monkeypatch):
+def deployed(fake_azure, fake_credential, sample_project):
     """The jobs' workspace, cluster and training environment exist (as stage 3 leaves them)."""
-    from fake_azure.jobs import wait_quiet
+    from mlops_accelerator.azure.jobs import placement
 
-    from mlops_accelerator.azure.jobs import POLL_ENV, placement
-
-    monkeypatch.setenv(POLL_ENV, "0.1")
     place = placement(sample_project)
     env = place.env
     ws = (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
@@ -33,8 +30,7 @@ def deployed(fake_azure, fake_credential, sample_project, monkeypatch):
     fake_azure.seed(f"{ws}/environments/{name}/versions/{version}",
                     {"type": "Microsoft.MachineLearningServices/workspaces/environments/versions",
                      "properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"}})
-    yield place
-    wait_quiet(fake_azure)
+    return place
 
 
 def _run(project, stages, **kwargs):

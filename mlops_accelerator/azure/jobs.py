@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import connection
 from .arm import call
-from .connection import AzureEnv, arm_client, check_sign_in, credential, environments, ml_client
+from .connection import AzureEnv, arm_client, environments, ml_client
 
 POLL_ENV = "MLOPS_ACCELERATOR_AZURE_JOB_POLL_S"  # seconds between status polls (default 10)
 TERMINAL = {"Completed": "succeeded", "Failed": "failed", "Canceled": "interrupted", "NotResponding": "failed"}
@@ -300,8 +301,8 @@ def _notebook_error(output: Path) -> dict[str, Any] | None:
 def job_target(project: Any, run_id: str, run_dir: Path,
                on_status: Callable[[str, str, str], None] | None = None) -> tuple[JobExecutor | None, str]:
     """The executor for this run's notebooks, or None and why they run on this machine instead."""
-    cred = credential()
-    check_sign_in(cred)  # a failed sign-in is one plain message before anything runs
+    cred = connection.credential()  # looked up at call time (tests and callers may swap it)
+    connection.check_sign_in(cred)  # a failed sign-in is one plain message before anything runs
     place = placement(project)
     env = place.env
     arm = arm_client(cred)
