@@ -88,6 +88,8 @@ class State:
         "standardNCSv3Family": (0, 24), "lowPriorityCores": (0, 100)})
     taken_names: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) owned by someone else
     deleted_vaults: dict[str, str] = field(default_factory=dict)  # name -> location
+    # Azure ML workspaces deleted but kept (soft delete): (subscription, resource group, name) -> location
+    deleted_workspaces: dict[tuple[str, str, str], str] = field(default_factory=dict)
     deployment_polls: int = 1  # polls an LRO answers InProgress before it finishes
     deployment_never_finishes: bool = False
     deployment_error: dict[str, str] | None = None  # {"code", "message"}: the deployment fails
@@ -426,6 +428,19 @@ def _deleted_vault(fake: FakeAzure, g, q, data, path):
     return _ok({"id": path, "name": g["name"], "type": "Microsoft.KeyVault/deletedVaults",
                 "properties": {"location": loc, "purgeProtectionEnabled": False,
                                "scheduledPurgeDate": "2027-01-01T00:00:00Z"}})
+
+
+@route("GET", SUB + r"/providers/Microsoft\.MachineLearningServices/workspaces")
+def _list_workspaces(fake: FakeAzure, g, q, data, path):
+    """The subscription's workspaces; soft-deleted ones are listed too, with provisioningState SoftDeleted."""
+    prefix = f"/subscriptions/{g['sub']}/".lower()
+    live = [copy.deepcopy(r) for k, r in fake.state.resources.items() if k.startswith(prefix)
+            and r.get("type", "").lower() == "microsoft.machinelearningservices/workspaces"]
+    gone = [{"id": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/"
+                   f"workspaces/{name}", "name": name, "type": "Microsoft.MachineLearningServices/workspaces",
+             "location": loc, "properties": {"provisioningState": "SoftDeleted"}}
+            for (sub, rg, name), loc in fake.state.deleted_workspaces.items() if sub.lower() == g["sub"].lower()]
+    return _ok({"value": live + gone})
 
 
 @route("GET", RG + r"/providers/Microsoft\.Consumption/budgets")
