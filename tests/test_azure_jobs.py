@@ -163,3 +163,27 @@ def test_cancel_cancels_the_running_jobs(fake_azure, deployed, sample_project, t
     job = fake_azure.get(fake_azure.called("PUT", "/jobs/")[0][1].split("?")[0])
     assert job["properties"]["status"] == "Canceled"
     assert json.dumps(list(sample_project.events("azureml_job"))).count("CancelRequested") == 1
+
+
+def test_the_fake_refuses_malformed_job_and_code_bodies(fake_azure, fake_credential, deployed):
+    from mlops_accelerator.azure.arm import AzureCallError, call
+    from mlops_accelerator.azure.connection import arm_client
+
+    env = deployed.env
+    ws = (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
+          f"Microsoft.MachineLearningServices/workspaces/{deployed.workspace}")
+    client = arm_client(fake_credential)
+    bad_job = {"properties": {"jobType": "Command", "command": ["not", "a", "string"],
+                              "environmentId": "x", "computeid": "typo"}}
+    with pytest.raises(AzureCallError) as exc:
+        call(client, "PUT", f"{ws}/jobs/bad-job", "ml", body=bad_job)
+    assert exc.value.status == 400
+    assert any("command" in r for r in fake_azure.rejected), fake_azure.rejected
+    with pytest.raises(AzureCallError):
+        call(client, "POST", f"{ws}/codes/c1/versions/1/startPendingUpload", "ml",
+             body={"pendingUploadType": "TemporaryBlobReference", "sizeInBytes": "big"})
+    with pytest.raises(AzureCallError):
+        call(client, "PUT", f"{ws}/codes/c1/versions/1", "ml",
+             body={"properties": {"codeUri": "https://elsewhere.example/x", "isAnonymous": True}})
+    assert len(fake_azure.rejected) == 3, fake_azure.rejected
+    assert not fake_azure.jobs
