@@ -453,7 +453,7 @@ def _budgets(fake: FakeAzure, g, q, data, path):
 def _aml_put(model: str, rtype: str, lro: bool):
     def handler(fake: FakeAzure, g, q, data, path):
         validate(_models(model), data)
-        ws = path.lower().split("/computes/")[0].split("/environments/")[0]
+        ws = re.split(r"/(?:computes|environments|data|schedules)/", path.lower())[0]
         if "/workspaces/" in path.lower() and fake.get(ws) is None:
             return _error(404, "ResourceNotFound", f"Workspace {g.get('ws')} was not found.")
         body = copy.deepcopy(data)
@@ -477,6 +477,10 @@ route("PUT", WS + r"/computes/(?P<name>[^/]+)")(
     _aml_put("ComputeResource", "Microsoft.MachineLearningServices/workspaces/computes", True))
 route("PUT", WS + r"/environments/(?P<name>[^/]+)/versions/(?P<v>[^/]+)")(
     _aml_put("EnvironmentVersion", "Microsoft.MachineLearningServices/workspaces/environments/versions", False))
+route("PUT", WS + r"/data/(?P<name>[^/]+)/versions/(?P<v>[^/]+)")(
+    _aml_put("DataVersionBase", "Microsoft.MachineLearningServices/workspaces/data/versions", False))
+route("PUT", WS + r"/schedules/(?P<name>[^/]+)")(
+    _aml_put("Schedule", "Microsoft.MachineLearningServices/workspaces/schedules", True))
 route("PUT", RG + r"/providers/Microsoft\.MachineLearningServices/registries/(?P<name>[^/]+)")(
     _aml_put("Registry", "Microsoft.MachineLearningServices/registries", True))
 
