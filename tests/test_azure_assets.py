@@ -36,10 +36,9 @@ def seed_online_deployment(fake, ml, endpoint: str, deployment: str) -> None:
         "properties": {"endpointComputeType": "Managed", "instanceType": "Standard_DS3_v2",
                        "provisioningState": "Succeeded", "scaleSettings": {"scaleType": "Default"},
                        "dataCollector": {"collections": {
-                           "model_inputs": {"dataCollectionMode": "Enabled",
-                                            "dataId": f"{ws}/data/{endpoint}-{deployment}-model-inputs/versions/1"},
-                           "model_outputs": {"dataCollectionMode": "Enabled",
-                                             "dataId": f"{ws}/data/{endpoint}-{deployment}-model-outputs/versions/1"}}}}})
+                           f"model_{kind}": {"dataCollectionMode": "Enabled",
+                                             "dataId": f"{ws}/data/{endpoint}-{deployment}-model-{kind}/versions/1"}
+                           for kind in ("inputs", "outputs")}}}})
     for kind in ("inputs", "outputs"):  # the assets the collector registers when it starts
         fake.seed(f"{ws}/data/{endpoint}-{deployment}-model-{kind}/versions/1", {
             "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
