@@ -497,12 +497,13 @@ def preflight(ctx: click.Context, envs: tuple[str, ...], device_code: bool, tena
               as_json: bool) -> None:
     """Check Azure before deploying: permissions, providers, VM sizes, quota, global names."""
     from .azure import connection
-    from .azure.preflight import as_dicts, run_preflight
+    from .azure.preflight import as_dicts, run_preflight, save_findings
 
     project = _project(ctx)
     cred = connection.credential("device_code" if device_code else None, tenant)
     connection.check_sign_in(cred)
     findings = run_preflight(project, cred, list(envs) or None)
+    save_findings(project, findings)  # the wizards show them beside the settings they name
     if as_json:
         click.echo(json.dumps({"findings": as_dicts(findings)}, indent=2))
     else:

@@ -262,3 +262,32 @@ def run_preflight(project: Any, cred: Any, only: list[str] | None = None) -> lis
 
 def as_dicts(findings: list[Finding]) -> list[dict[str, str]]:
     return [asdict(f) for f in findings]
+
+
+FINDINGS_FILE = "preflight.json"  # in the project's state folder: the wizards show the last findings
+
+
+def save_findings(project: Any, findings: list[Finding]) -> None:
+    """Keep the latest pre-flight findings in the project (the wizards show them beside their settings)."""
+    import json
+
+    from ..fsutil import atomic_write_text
+    from ..ledger import now_iso
+    from ..workspace import STATE_DIR
+
+    atomic_write_text(project.root / STATE_DIR / FINDINGS_FILE,
+                      json.dumps({"at": now_iso(), "findings": as_dicts(findings)}, indent=2))
+
+
+def latest_findings(project_root: Any) -> dict[str, Any]:
+    """The last saved pre-flight ({"at", "findings"}); empty when none ran or the file is unreadable."""
+    import json
+    from pathlib import Path
+
+    from ..workspace import STATE_DIR
+
+    try:
+        data = json.loads((Path(project_root) / STATE_DIR / FINDINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("findings"), list) else {}
