@@ -35,19 +35,18 @@ def clean_log(text: str) -> str:
 FINISHED = ("succeeded", "failed", "unknown")
 
 
-def _target_choice(slug: str) -> W.ToggleButtons:
+def _target_choice(slug: str, layout: W.Layout) -> W.ToggleButtons | None:
     """Where the notebooks run: this machine, or Azure ML (jobs on the workspace's cluster, and
-    stage 3 deployed and read back) for the stages the azureml target covers."""
+    stage 3 deployed and read back); None (no widget) where the azureml target does not cover the stage."""
     from ..targets import available
 
-    options = [("This machine", "local")]
-    if available("azureml", slug):
-        options.append(("Azure ML", "azureml"))
-    choice = W.ToggleButtons(options=options, value="local", description="Run on",
+    if not available("azureml", slug):
+        return None
+    choice = W.ToggleButtons(options=[("This machine", "local"), ("Azure ML", "azureml")], value="local",
+                             description="Run on", layout=layout,  # a shared layout: fewer widget models
                              tooltips=["Run the notebooks here (no Azure account needed)",
                                        "Run on Azure ML: sign-in and pre-flight first; findings appear beside "
-                                       "the settings they name"][:len(options)],
-                             style={"description_width": "initial"})
+                                       "the settings they name"])
     choice.add_class("mlops-target")
     return choice
 
@@ -75,7 +74,7 @@ class RunPanel:
                                    layout=W.Layout(width="auto", height="36px"))
         self.run_button.add_class("mlops-run")
         self.run_button.on_click(lambda _: self.start())
-        self.target = _target_choice(slug)  # local, or Azure ML where this release covers the stage
+        self.target = _target_choice(slug, self.run_button.layout)  # local, or Azure ML where covered
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="340px"))
         self.state = W.HTML("")
         self.state.add_class("mlops-run-state")
@@ -97,7 +96,7 @@ class RunPanel:
         self.log_text = ""
         self.log.add_class("mlops-log")
         self.log.layout.display = "none"
-        self.widget = W.VBox([self.intro, *([self.target] if self.target.options[1:] else []),
+        self.widget = W.VBox([self.intro, *([self.target] if self.target else []),
                               W.HBox([self.run_button, self.bar, self.state],
                                                  layout=W.Layout(align_items="center")),
                               self.failure, self.table, self.outputs, self.charts, self.preview_box,
@@ -124,7 +123,7 @@ class RunPanel:
 
     def start(self) -> str | None:
         try:
-            where = {} if self.target.value == "local" else {"target": self.target.value}
+            where = {} if self.target is None or self.target.value == "local" else {"target": self.target.value}
             self.run_id = _runs().start_background_run(self.project, [self.slug], **where)
         except Exception as exc:  # noqa: BLE001 - shown to the user in plain words
             self.state.value = ""
