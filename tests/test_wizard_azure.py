@@ -50,3 +50,25 @@ def test_unreadable_findings_file_shows_nothing(wproject):  # noqa: F811
 
     (wproject.root / STATE_DIR / FINDINGS_FILE).write_text("{not json")
     assert wizard(wproject, "design").app.findings == []
+
+
+def test_run_table_links_each_notebook_to_its_azure_ml_job(wproject, monkeypatch):  # noqa: F811
+    import mlops_accelerator.runs as runs
+    from mlops_accelerator.wizard.run import RunPanel
+
+    fake = FakeRuns(wproject)
+    monkeypatch.setattr(runs, "start_background_run", fake.start_background_run)
+    monkeypatch.setattr(runs, "run_progress", fake.run_progress)
+    panel = RunPanel(wproject, "foundations", autopoll=False)
+    run_id = panel.start()
+    panel.poll()
+    assert "Azure ML job" not in panel.table.value  # a local run: no job column
+    for status in ("NotStarted", "Running", "Completed"):
+        wproject.record("azureml_job", run_id=run_id, key="01-foundations/01-maturity", job="mlops-x-1",
+                        status=status, studio_url="https://ml.azure.com/runs/mlops-x-1?wsid=<ws>")
+    wproject.record("azureml_job", run_id=run_id, key="01-foundations/02-charter", job="mlops-x-2", status="Queued")
+    panel.poll()
+    table = panel.table.value
+    assert "<th>Azure ML job</th>" in table
+    assert 'href="https://ml.azure.com/runs/mlops-x-1?wsid=&lt;ws&gt;"' in table and "· Completed" in table
+    assert "<code>mlops-x-2</code> · Queued" in table  # still queued: no link yet, shown all the same
