@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +36,6 @@ from .connection import AzureEnv, arm_client, environments, ml_client
 POLL_ENV = "MLOPS_ACCELERATOR_AZURE_JOB_POLL_S"  # seconds between status polls (default 10)
 TERMINAL = {"Completed": "succeeded", "Failed": "failed", "Canceled": "interrupted", "NotResponding": "failed"}
 LOG_TAIL = 1500  # characters of the job's log quoted in a failure
-JOB_FOLDER = ".azureml-jobs"  # in the run folder: each job's code snapshot, kept as a record of what ran
 
 
 @dataclass
@@ -118,6 +118,13 @@ class JobExecutor:
                     "error": {"cell_index": None, "ename": "AzureMLJobError",
                               "evalue": f"job {name}: {type(exc).__name__}: {_message(exc)}"}}
         outcome = TERMINAL.get(status, "failed")
+        if outcome == "interrupted" and not cancel.is_set():
+            outcome, error = "failed", {"cell_index": None, "ename": "AzureMLJobCanceled",
+                                        "evalue": f"job {name} was cancelled on Azure ML (not by this run)"}
+        elif outcome == "succeeded" and not Path(job["output"]).exists():
+            outcome, error = "failed", {"cell_index": None, "ename": "AzureMLJobOutputMissing",
+                                        "evalue": f"job {name} completed but its executed notebook did not come "
+                                                  "back (nothing under ./outputs" + self._log_tail(job) + ")"}
         if status == "Timeout":
             error = {"cell_index": None, "ename": "Timeout",
                      "evalue": f"job {name} did not finish within {job['timeout']:g} s and was cancelled"}
@@ -128,16 +135,14 @@ class JobExecutor:
             error = {"cell_index": None, "ename": "AzureMLJobFailed",
                      "evalue": f"job {name} ended {status}" + self._log_tail(job)}
         elif outcome == "succeeded":
-            error = None
+            error = None  # papermill exits non-zero on a failed cell, so a completed job ran every cell
         return {"key": job["key"], "status": outcome if status != "Timeout" else "failed",
                 "duration_s": round(time.monotonic() - start, 2), "error": error}
 
     # -- steps -----------------------------------------------------------------------------------
-    def _snapshot(self, job: dict[str, Any]) -> Path:
+    def _snapshot(self, job: dict[str, Any], root: Path) -> Path:
         """The job's code: the notebook template and its parameters (settings as data, not code)."""
-        folder = self.run_dir / JOB_FOLDER / job["key"].replace("/", "--")
-        if folder.exists():
-            shutil.rmtree(folder)
+        folder = root / job["key"].replace("/", "--")  # its name is the code asset's display name
         folder.mkdir(parents=True)
         shutil.copyfile(job["template"], folder / f"{job['notebook']}.ipynb")
         params = dict(job["parameters"])
@@ -157,18 +162,21 @@ class JobExecutor:
 
         from ..artifacts.azureml_specs import _quiet_sdk
 
-        folder = self._snapshot(job)
         nb, out = shlex.quote(f"{job['notebook']}.ipynb"), shlex.quote(_job_output(job))
         cmd = (f"mkdir -p {out} && papermill {nb} {out}/{nb} -f parameters.json -k python3 "
                "--request-save-on-cell-execute")
-        entity = command(code=str(folder), command=cmd, environment=self.place.environment,
-                         compute=self.place.compute, name=name, display_name=job["key"],
-                         experiment_name=f"mlops-accelerator-{job['stage']}",
-                         description=f"{job['key']} of run {self.run_id} (mlops-accelerator)",
-                         tags={"mlops_accelerator_run": self.run_id, "notebook": job["key"]})
-        entity.set_limits(timeout=int(job["timeout"]))
-        with self._submit_lock, _quiet_sdk():  # one upload at a time through the shared client
-            created = self.ml().jobs.create_or_update(entity)
+        tmp = Path(tempfile.mkdtemp(prefix="mlops-job-"))
+        try:
+            entity = command(code=str(self._snapshot(job, tmp)), command=cmd, environment=self.place.environment,
+                             compute=self.place.compute, name=name, display_name=job["key"],
+                             experiment_name=f"mlops-accelerator-{job['stage']}",
+                             description=f"{job['key']} of run {self.run_id} (mlops-accelerator)",
+                             tags={"mlops_accelerator_run": self.run_id, "notebook": job["key"]})
+            entity.set_limits(timeout=int(job["timeout"]))
+            with self._submit_lock, _quiet_sdk():  # one upload at a time through the shared client
+                created = self.ml().jobs.create_or_update(entity)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # uploaded: Azure ML keeps the snapshot with the job
         got = created.status or "NotStarted"
         status = str(getattr(got, "value", got))
         self._status(job, name, status, getattr(created, "studio_url", None))
