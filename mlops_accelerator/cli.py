@@ -451,8 +451,12 @@ def run(ctx: click.Context, stages: tuple[str, ...], all_: bool, jobs: int, targ
                     "skipped": "[yellow]skipped[/]", "interrupted": "[red]INTERRUPTED[/]"}[res.status]
             out.print(f"{mark:>8} {res.key} ({res.duration_s:.1f} s)")
 
+        def on_status(key, job, status):  # --target azureml: each notebook's Azure ML job
+            out.print(f"{'azureml':>8} {key}: job {job} {status}", markup=False, highlight=False)
+
         result = run_stages(project, slugs, jobs=jobs, target=target, overrides=_overrides(params),
-                            timeout=timeout, run_id=run_id, on_result=on_result, warm_kernels=not cold_kernels)
+                            timeout=timeout, run_id=run_id, on_result=on_result, warm_kernels=not cold_kernels,
+                            on_status=on_status)
     if result.status == "cancelled":  # Ctrl-C: the runner stopped every kernel and recorded the run
         out.print(f"\nRun {result.run_id} cancelled: {len(result.notebooks)} notebook(s) finished or "
                   f"interrupted, the rest not started. Outputs so far: {result.run_dir}/")
@@ -493,12 +497,13 @@ def preflight(ctx: click.Context, envs: tuple[str, ...], device_code: bool, tena
               as_json: bool) -> None:
     """Check Azure before deploying: permissions, providers, VM sizes, quota, global names."""
     from .azure import connection
-    from .azure.preflight import as_dicts, run_preflight
+    from .azure.preflight import as_dicts, run_preflight, save_findings
 
     project = _project(ctx)
     cred = connection.credential("device_code" if device_code else None, tenant)
     connection.check_sign_in(cred)
     findings = run_preflight(project, cred, list(envs) or None)
+    save_findings(project, findings)  # the wizards show them beside the settings they name
     if as_json:
         click.echo(json.dumps({"findings": as_dicts(findings)}, indent=2))
     else:

@@ -25,6 +25,7 @@ EVENT_TYPES = (
     "notebook_finished", "run_finished", "check_run", "signoff",
     "monitor_pass", "alert_raised", "retraining",  # stage 6: monitoring passes, alerts, the retraining loop
     "model_approval",  # stage 5: a model version approved (or not) for production, and by whom
+    "azureml_job",  # the azureml target: a notebook's Azure ML job changed status
 )
 
 
@@ -106,6 +107,7 @@ EVENT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "monitor_pass": {"pass_id": _STR, "status": _STR},
     "alert_raised": {"alert_id": _STR, "signal": _STR, "pass_id": _STR},
     "retraining": {"status": _STR, "alert_ids": (list,)},
+    "azureml_job": {"run_id": _STR, "key": _STR, "job": _STR, "status": _STR},
 }
 _OPTIONAL: dict[str, dict[str, tuple[type, ...]]] = {
     "run_started": {"run_dir": _OPT_STR, "stages": (list,)},

@@ -292,11 +292,12 @@ def _library_log_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
-def _slot(todo: queue.Queue, done: queue.Queue, kernels: KernelPool, cancel: threading.Event) -> None:
+def _slot(todo: queue.Queue, done: queue.Queue, kernels: KernelPool, cancel: threading.Event,
+          execute: Callable[..., dict[str, Any]] | None = None) -> None:
     """One --jobs slot: run notebooks from the queue until told to stop (None)."""
     while (job := todo.get()) is not None:
         try:
-            done.put(_execute(job, kernels, cancel))
+            done.put((execute or _execute)(job, kernels, cancel))
         except BaseException as exc:  # a bug here must not leave the run waiting for ever
             done.put({"key": job["key"], "status": "failed", "duration_s": 0.0,
                       "error": {"cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}})
@@ -363,12 +364,15 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
                overrides: dict[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
                run_id: str | None = None, templates_root: Path | None = None,
                on_result: Callable[[NotebookResult, int, int], None] | None = None,
-               warm_kernels: bool = True) -> RunResult:
+               warm_kernels: bool = True,
+               on_status: Callable[[str, str, str], None] | None = None) -> RunResult:
     """Run the stages' notebooks; returns when all finished or the run was cancelled.
 
     Invalid settings raise before any kernel. Ctrl-C (SIGINT) or SIGTERM cancels the run: every
     kernel is killed, the notebooks that were running are marked interrupted, and the ledger
     records the run as cancelled (status "cancelled" in the result).
+    With target azureml each notebook runs as an Azure ML job (azure/jobs.py) when the workspace
+    is deployed; on_status(key, job, status) hears each job's status changes.
     """
     from .evidence import merge_stage_evidence
     from .kernels import KernelPool
@@ -404,8 +408,15 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
             "parameters": parameter_values(t, effective, runner), "timeout": timeout,
             "run_id": run_id, "depends_on": [d for d in t.depends_on if d in order and d != t.stage],
         }
+    execute, placement = None, "notebooks run on this machine"
+    if target == "azureml":  # before run_started: a failed sign-in or placement setting writes nothing
+        from .azure.jobs import job_target
+
+        azure_jobs, placement = job_target(project, run_id, run_dir, on_status)
+        if azure_jobs is not None:
+            execute, warm_kernels = azure_jobs.execute, False  # no kernel here: Azure ML runs them
     project.record("run_started", run_id=run_id, run_dir=rel(run_dir), stages=order, target=target,
-                   jobs=jobs, notebooks=list(job_by_key))
+                   jobs=jobs, notebooks=list(job_by_key), placement=placement)
 
     results: dict[str, NotebookResult] = {}
     total = len(job_by_key)
@@ -432,7 +443,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels,
                              fork=warm_kernels)
         import papermill  # noqa: F401  (once, here, while the first kernels boot; not in every slot)
-        workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel), daemon=True,
+        workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel, execute), daemon=True,
                                     name=f"runner-slot-{i}") for i in range(slots)]
         for worker in workers:
             worker.start()

@@ -1,6 +1,7 @@
 """Execution targets. `local` runs everything on this machine. `azureml` (stages 1-3 so far): the
-notebooks still run here, then stage 3 is deployed to Azure and read back from it
-(mlops_accelerator/azure/); stages 4-7 on Azure ML come later."""
+notebooks run as Azure ML command jobs once the workspace exists (on this machine before that), then
+stage 3 is deployed to Azure and read back from it (mlops_accelerator/azure/); stages 4-7 on Azure ML
+come later."""
 
 from __future__ import annotations
 

@@ -10,13 +10,18 @@ def fake_azure(tmp_path, monkeypatch):
     from fake_azure import FakeAzure
 
     from mlops_accelerator.azure.connection import ARM_ENDPOINT_ENV
+    from mlops_accelerator.azure.jobs import POLL_ENV
 
     fake = FakeAzure(tmp_path / "fake-azure").start()
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_bundle))
     monkeypatch.setenv(ARM_ENDPOINT_ENV, fake.endpoint)
     monkeypatch.setenv("DO_NOT_TRACK", "true")
+    monkeypatch.setenv(POLL_ENV, "0.1")  # the fake's jobs change status within seconds
     monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
     yield fake
+    from fake_azure.jobs import wait_quiet
+
+    wait_quiet(fake)
     fake.stop()
     assert not fake.unhandled, f"the product called operations the fake does not implement: {fake.unhandled}"
 

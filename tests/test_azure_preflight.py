@@ -140,3 +140,49 @@ def test_cli_preflight_exit_codes(fake_azure, fake_credential, sample_project):
     assert [(f["check"], f["setting"]) for f in findings] == [("providers", "design.environments.0.subscription_id")]
     unknown = runner.invoke(main, ["-C", str(sample_project.root), "preflight", "--env", "staging"])
     assert unknown.exit_code != 0 and "staging" in unknown.output
+
+
+def test_soft_deleted_workspace_with_the_designed_name(fake_azure, fake_credential, sample_project):
+    from mlops_accelerator.settings.design import resource_name
+
+    design = sample_project.settings("design")
+    ws = resource_name(design, "workspace_name", "test")
+    fake_azure.state.deleted_workspaces[("11111111-1111-1111-1111-111111111111", "rg-contoso-churn-test", ws)] = \
+        "westeurope"
+    found = _preflight(sample_project, fake_credential, ["dev", "test"])
+    assert [(f.env, f.check, f.setting) for f in found] == [("test", "soft_deleted", "design.workspace_name")]
+    message = found[0].message
+    assert ws in message and "recover" in message and "--permanently-delete" in message
+    assert "in this resource group" in message
+
+
+def test_online_endpoint_name_taken_in_the_region(fake_azure, fake_credential, sample_project):
+    endpoint = sample_project.settings("models").online_endpoint.name
+    other = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-other-team/providers/"
+             "Microsoft.MachineLearningServices/workspaces/mlw-other-team")
+    fake_azure.seed(other, {"type": "Microsoft.MachineLearningServices/workspaces", "location": "westeurope",
+                            "properties": {"provisioningState": "Succeeded"}})
+    fake_azure.seed(f"{other}/onlineEndpoints/{endpoint}", {
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints", "location": "westeurope",
+        "properties": {"authMode": "Key"}})
+    found = _preflight(sample_project, fake_credential, ["dev"])
+    assert [(f.check, f.setting) for f in found] == [("names", "models.online_endpoint.name")]
+    assert f"online endpoint name {endpoint} is taken in westeurope by workspace mlw-other-team" in found[0].message
+    # the same endpoint in another region, or this environment's own workspace, is no conflict
+    fake_azure.get(other)["location"] = "northeurope"
+    assert _preflight(sample_project, fake_credential, ["dev"]) == []
+
+
+def test_endpoint_of_our_own_workspace_is_not_a_finding(fake_azure, fake_credential, sample_project):
+    from mlops_accelerator.settings.design import resource_name
+
+    endpoint = sample_project.settings("models").online_endpoint.name
+    name = resource_name(sample_project.settings("design"), "workspace_name", "dev")
+    ours = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-contoso-churn-dev/providers/"
+            f"Microsoft.MachineLearningServices/workspaces/{name}")
+    fake_azure.seed(ours, {"type": "Microsoft.MachineLearningServices/workspaces", "location": "westeurope",
+                           "properties": {"provisioningState": "Succeeded"}})
+    fake_azure.seed(f"{ours}/onlineEndpoints/{endpoint}", {
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints", "location": "westeurope",
+        "properties": {"authMode": "Key"}})
+    assert _preflight(sample_project, fake_credential, ["dev"]) == []

@@ -42,6 +42,9 @@ def test_run_target_azureml_deploys_and_reads_back(fake_azure, fake_credential, 
     assert {w["env"] for w in readback["inventory"]["workspaces"]} == {"dev", "test", "prod"}
     assert json.loads((run_dir / "03-deploy" / "azureml-preflight.json").read_text()) == {"findings": []}
     assert fake_azure.rejected == []
+    # No workspace before this run: its notebooks ran here, and it says why.
+    assert "does not exist in dev yet" in list(sample_project.events("run_started"))[-1]["placement"]
+    assert not list(sample_project.events("azureml_job"))
 
     # Same stage again with a compute that cannot be created in test: partial evidence kept, failure named.
     fake_azure.inject("/computes/cpu-cluster", 409, "Conflict", "a compute named cpu-cluster is being deleted",
@@ -49,13 +52,22 @@ def test_run_target_azureml_deploys_and_reads_back(fake_azure, fake_credential, 
     res = runner.invoke(main, ["-C", str(sample_project.root), "run", "deploy", "--target", "azureml"])
     assert res.exit_code == 1
     assert "ok 03-deploy/01-azureml-environments" in res.output, res.output  # the notebooks themselves pass
+    assert "azureml 03-deploy/01-azureml-environments: job mlops-" in res.output  # each one's job, streamed
     assert "FAILED stage deploy: on Azure: dev: compute cpu-cluster: Conflict" in " ".join(res.output.split())
     second = max((sample_project.root / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    # The workspace exists now: stage 3's notebooks ran as Azure ML jobs on its cluster.
+    jobs = {e["key"]: e["status"] for e in sample_project.events("azureml_job") if e["run_id"] == second.name}
+    assert set(jobs) == finished_keys(sample_project, second.name)
+    assert set(jobs.values()) == {"Completed"}
     partial = json.loads((second / "03-deploy" / "evidence" / "azureml-readback.json").read_text())
     assert "dev" not in partial["computes"] and {"test", "prod"} <= set(partial["computes"])
     finished = [e for e in sample_project.events("run_finished")][-1]
     assert finished["stages"]["deploy"]["status"] == "failed"
     assert finished["stages"]["deploy"]["evidence"]["computes"].keys() == {"test", "prod"}
+
+
+def finished_keys(project, run_id):
+    return {e["key"] for e in project.events("notebook_finished") if e["run_id"] == run_id}
 
 
 def test_preflight_findings_stop_the_deployment(fake_azure, fake_credential, sample_project):

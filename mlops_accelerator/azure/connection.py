@@ -123,7 +123,7 @@ def _cloud() -> dict[str, Any]:
         "storage_endpoint": "core.windows.net", "registry_discovery_endpoint": f"{endpoint}/"}}
 
 
-def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None) -> Any:
+def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **options: Any) -> Any:
     from azure.ai.ml import MLClient
     from azure.ai.ml import _azure_environments as clouds
 
@@ -135,7 +135,7 @@ def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None) -> An
     before = os.environ.get("AZUREML_CURRENT_CLOUD")
     try:
         return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
-                        enable_telemetry=False, **extra)
+                        enable_telemetry=False, **extra, **options)
     finally:
         if before is None:
             os.environ.pop("AZUREML_CURRENT_CLOUD", None)

@@ -5,8 +5,9 @@ Per environment: the signed-in identity's effective permissions cover every acti
 registered; the region offers each compute's VM size; the Azure ML vCPU quota per VM family covers
 the clusters' maximum nodes (environments sharing a subscription and region add up); the global
 names (storage account, key vault, container registry) are free or already ours; a soft-deleted key
-vault with the designed name is found, with the recover/purge choice explained. Each finding names
-the setting to change.
+vault or Azure ML workspace with the designed name is found, with the recover/purge choice explained;
+the online endpoint name is not taken in the region by another workspace. Each finding names the
+setting to change.
 """
 
 from __future__ import annotations
@@ -186,6 +187,51 @@ def check_names(client: Any, env: AzureEnv, design: Any) -> list[Finding]:
     return out
 
 
+SOFT_DELETED_STATES = ("softdeleted", "deleting")  # a workspace kept (or going) after deletion: its name is held
+
+
+def check_workspace_names(client: Any, env: AzureEnv, design: Any, models: Any,
+                          seen: dict[str, list[dict[str, Any]]]) -> list[Finding]:
+    """A soft-deleted workspace holding the designed name, and online endpoint names already taken in
+    the region by another workspace of the subscription. Azure lists soft-deleted workspaces with the
+    subscription's workspaces; endpoints of subscriptions you cannot read are only found at creation."""
+    from ..settings.design import resource_name
+
+    out: list[Finding] = []
+    if env.subscription_id not in seen:
+        seen[env.subscription_id] = list_all(client, f"/subscriptions/{env.subscription_id}/providers/"
+                                             "Microsoft.MachineLearningServices/workspaces", "ml")
+    workspaces = seen[env.subscription_id]
+    name = resource_name(design, "workspace_name", env.name)
+    rg = f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}".lower()
+    for ws in workspaces:
+        state = str((ws.get("properties") or {}).get("provisioningState") or "").lower()
+        if (ws.get("name") or "").lower() == name.lower() and state in SOFT_DELETED_STATES:
+            where = "in this resource group" if ws.get("id", "").lower().startswith(rg + "/") else \
+                f"in {ws.get('id', '').split('/providers/')[0]}"
+            out.append(Finding(env.name, "soft_deleted",
+                               f"Azure ML workspace {name} was deleted and is soft-deleted {where} (kept 14 days, "
+                               "its name held): recover it to keep its runs, models and data (Azure portal, Azure "
+                               "Machine Learning, 'Recently deleted'), or purge it to reuse the name now ('az ml "
+                               f"workspace delete --name {name} --resource-group {env.resource_group} "
+                               "--permanently-delete'), or choose another name", "design.workspace_name"))
+    if models is None or models.deployment_pattern not in ("realtime", "both"):
+        return out
+    endpoint = models.online_endpoint.name
+    for ws in workspaces:
+        state = str((ws.get("properties") or {}).get("provisioningState") or "").lower()
+        if (str(ws.get("location") or "").lower().replace(" ", "") != env.region.lower() or state in SOFT_DELETED_STATES
+                or (ws.get("name") or "").lower() == name.lower() and ws.get("id", "").lower().startswith(rg + "/")):
+            continue  # another region, a deleted workspace, or this environment's own workspace
+        if call(client, "GET", f"{ws['id']}/onlineEndpoints/{endpoint}", "ml") is not None:
+            out.append(Finding(env.name, "names",
+                               f"online endpoint name {endpoint} is taken in {env.region} by workspace "
+                               f"{ws.get('name')} ({ws['id'].split('/providers/')[0]}); endpoint names are unique "
+                               "within a region (they are part of the scoring URL): choose another name",
+                               "models.online_endpoint.name"))
+    return out
+
+
 def run_preflight(project: Any, cred: Any, only: list[str] | None = None) -> list[Finding]:
     """All findings for the chosen environments (empty when the deployment can start)."""
     design, deploy = project.settings("design"), project.settings("deploy")
@@ -201,10 +247,14 @@ def run_preflight(project: Any, cred: Any, only: list[str] | None = None) -> lis
             findings.append(Finding(env.name, "access", f"could not check {what}: {exc.status} {exc.code}: "
                                     f"{exc.message}", f"design.environments.{i}.subscription_id"))
 
+    models, errors = project.settings_or_errors("models")
+    models = None if errors else models  # endpoint names only when stage 5's settings are valid
+    listed: dict[str, list[dict[str, Any]]] = {}
     for env in envs:
         guarded(env, "permissions", check_permissions, client, env, design, deploy)
         guarded(env, "resource providers", check_providers, client, env, design)
         guarded(env, "global names", check_names, client, env, design)
+        guarded(env, "workspace and endpoint names", check_workspace_names, client, env, design, models, listed)
     if envs:
         guarded(envs[0], "VM sizes and quota", check_compute, client, envs, deploy)
     return findings
@@ -212,3 +262,32 @@ def run_preflight(project: Any, cred: Any, only: list[str] | None = None) -> lis
 
 def as_dicts(findings: list[Finding]) -> list[dict[str, str]]:
     return [asdict(f) for f in findings]
+
+
+FINDINGS_FILE = "preflight.json"  # in the project's state folder: the wizards show the last findings
+
+
+def save_findings(project: Any, findings: list[Finding]) -> None:
+    """Keep the latest pre-flight findings in the project (the wizards show them beside their settings)."""
+    import json
+
+    from ..fsutil import atomic_write_text
+    from ..ledger import now_iso
+    from ..workspace import STATE_DIR
+
+    atomic_write_text(project.root / STATE_DIR / FINDINGS_FILE,
+                      json.dumps({"at": now_iso(), "findings": as_dicts(findings)}, indent=2))
+
+
+def latest_findings(project_root: Any) -> dict[str, Any]:
+    """The last saved pre-flight ({"at", "findings"}); empty when none ran or the file is unreadable."""
+    import json
+    from pathlib import Path
+
+    from ..workspace import STATE_DIR
+
+    try:
+        data = json.loads((Path(project_root) / STATE_DIR / FINDINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("findings"), list) else {}

@@ -28,7 +28,7 @@ def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dic
     from ..catalogue import stage_folder
     from ..evidence import merge_stage_evidence
     from . import connection
-    from .preflight import as_dicts, run_preflight
+    from .preflight import as_dicts, run_preflight, save_findings
     from .stage3 import deploy_and_read_back
 
     outcome = stages_out.get("deploy")
@@ -45,6 +45,7 @@ def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dic
     except connection.SignInError as exc:
         return _fail(outcome, f"on Azure: {exc}")
     findings = run_preflight(project, cred)
+    save_findings(project, findings)
     (stage_dir / "azureml-preflight.json").write_text(json.dumps({"findings": as_dicts(findings)}, indent=2))
     if findings:
         return _fail(outcome, f"on Azure: pre-flight found {len(findings)} problem(s), nothing was deployed: "

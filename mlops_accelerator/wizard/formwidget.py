@@ -35,6 +35,7 @@ class WizardWidget(anywidget.AnyWidget):
     save_state = T.Dict().tag(sync=True)  # {kind, title, text, rows, conflict}
     task_extras = T.Dict().tag(sync=True)  # task id -> HTML drawn under that task (e.g. the radar)
     value_epoch = T.Int(0).tag(sync=True)  # bumped when Python replaces the values: the form redraws
+    findings = T.List().tag(sync=True)  # [{field, message, check}] the last Azure pre-flight: shown, not blocking
 
     def __init__(self, on_state=None, **kwargs: Any):
         self._on_state = on_state

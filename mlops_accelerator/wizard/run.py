@@ -35,6 +35,52 @@ def clean_log(text: str) -> str:
 FINISHED = ("succeeded", "failed", "unknown")
 
 
+def azure_jobs(project: Any, run_id: str) -> dict[str, dict[str, Any]]:
+    """A run's Azure ML jobs from the ledger: notebook key -> {job, status, studio_url} (latest status)."""
+    jobs: dict[str, dict[str, Any]] = {}
+    try:
+        for e in project.events("azureml_job"):
+            if e.get("run_id") == run_id:
+                known = jobs.setdefault(str(e["key"]), {})
+                known.update({k: e[k] for k in ("job", "status", "studio_url") if e.get(k)})
+    except Exception:  # noqa: BLE001 - an unreadable ledger must not break the page
+        return {}
+    return jobs
+
+
+def _notebook_key(nb: dict[str, Any]) -> str:
+    from ..catalogue import stage_folder
+
+    try:
+        return f'{stage_folder(str(nb.get("stage")))}/{nb.get("notebook")}'
+    except Exception:  # noqa: BLE001 - a stage the catalogue does not know: no job to match
+        return ""
+
+
+def _job_cell(job: dict[str, Any]) -> str:
+    name, status = html.escape(str(job.get("job"))), html.escape(str(job.get("status")))
+    url = str(job.get("studio_url") or "")
+    link = f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{name}</a>' \
+        if url.startswith("https://") else f"<code>{name}</code>"
+    return f'<span class="mlops-job">{link} · {status}</span>'
+
+
+def _target_choice(slug: str, layout: W.Layout) -> W.ToggleButtons | None:
+    """Where the notebooks run: this machine, or Azure ML (jobs on the workspace's cluster, and
+    stage 3 deployed and read back); None (no widget) where the azureml target does not cover the stage."""
+    from ..targets import available
+
+    if not available("azureml", slug):
+        return None
+    choice = W.ToggleButtons(options=[("This machine", "local"), ("Azure ML", "azureml")], value="local",
+                             description="Run on", layout=layout,  # a shared layout: fewer widget models
+                             tooltips=["Run the notebooks here (no Azure account needed)",
+                                       "Run on Azure ML: sign-in and pre-flight first; findings appear beside "
+                                       "the settings they name"])
+    choice.add_class("mlops-target")
+    return choice
+
+
 def _runs():
     from .. import runs  # the runner pulls in papermill only in the background process
 
@@ -58,6 +104,7 @@ class RunPanel:
                                    layout=W.Layout(width="auto", height="36px"))
         self.run_button.add_class("mlops-run")
         self.run_button.on_click(lambda _: self.start())
+        self.target = _target_choice(slug, self.run_button.layout)  # local, or Azure ML where covered
         self.bar = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width="340px"))
         self.state = W.HTML("")
         self.state.add_class("mlops-run-state")
@@ -79,7 +126,8 @@ class RunPanel:
         self.log_text = ""
         self.log.add_class("mlops-log")
         self.log.layout.display = "none"
-        self.widget = W.VBox([self.intro, W.HBox([self.run_button, self.bar, self.state],
+        self.widget = W.VBox([self.intro, *([self.target] if self.target else []),
+                              W.HBox([self.run_button, self.bar, self.state],
                                                  layout=W.Layout(align_items="center")),
                               self.failure, self.table, self.outputs, self.charts, self.preview_box,
                               self.log])
@@ -105,7 +153,8 @@ class RunPanel:
 
     def start(self) -> str | None:
         try:
-            self.run_id = _runs().start_background_run(self.project, [self.slug])
+            where = {} if self.target is None or self.target.value == "local" else {"target": self.target.value}
+            self.run_id = _runs().start_background_run(self.project, [self.slug], **where)
         except Exception as exc:  # noqa: BLE001 - shown to the user in plain words
             self.state.value = ""
             self.failure.value = note("bad", f"The run could not start: {html.escape(str(exc))}")
@@ -165,13 +214,20 @@ class RunPanel:
         self.state.value = (f'<span class="mlops-state {p["state"]}">{p["state"]}</span> '
                             f'<span class="mlops-muted">{count} · run <code>{html.escape(p["run_id"])}</code></span>')
         rows = []
+        jobs = azure_jobs(self.project, p["run_id"])  # --target azureml: each notebook's Azure ML job
+        extra = (lambda job: f"<td>{_job_cell(job) if job else ''}</td>") if jobs else (lambda job: "")
         for nb in p.get("notebooks") or []:
             dur = f'{nb["duration_s"]:.1f} s' if isinstance(nb.get("duration_s"), (int, float)) else ""
+            job = jobs.pop(_notebook_key(nb), None)
             rows.append(f'<tr><td><code>{html.escape(str(nb.get("notebook")))}</code></td>'
                         f'<td><span class="mlops-state {nb.get("status")}">{html.escape(str(nb.get("status")))}'
-                        f'</span></td><td>{dur}</td></tr>')
-        self.table.value = ("<table class='mlops-table'><tr><th>Notebook</th><th>Status</th><th>Time</th></tr>"
-                            + "".join(rows) + "</table>") if rows else ""
+                        f'</span></td><td>{dur}</td>{extra(job)}</tr>')
+        rows += [f"<tr><td><code>{html.escape(key)}</code></td><td></td><td></td>{extra(job)}</tr>"
+                 for key, job in jobs.items()]  # jobs not finished yet
+        head = "<th>Notebook</th><th>Status</th><th>Time</th>" + extra(None).replace("td>", "th>")
+        if extra(None):
+            head = head.replace("<th></th>", "<th>Azure ML job</th>")
+        self.table.value = (f"<table class='mlops-table'><tr>{head}</tr>" + "".join(rows) + "</table>") if rows else ""
         self.failure.value = self._failures(p)
         self._render_outputs(p)
         log = clean_log(p.get("log_tail") or "")

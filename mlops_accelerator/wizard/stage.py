@@ -69,6 +69,7 @@ class StageWizard:
         self.app = WizardWidget(on_state=self._from_browser, schema=stage_schema(self.slug), meta=self._meta(),
                                 value=copy.deepcopy(self.saved))
         self.app.on_msg(self._on_msg)
+        self.refresh_findings()
         self.below = W.VBox([])  # the Run / Deliverables panel of those steps
         self.below.add_class("mlops-below-panel")
         from .style import stylesheet
@@ -267,6 +268,12 @@ class StageWizard:
     def back(self) -> bool:
         return self.go(self.step - 1)
 
+    def refresh_findings(self) -> None:
+        """The last Azure pre-flight's findings on this stage's settings, beside those settings."""
+        from .azure_findings import stage_findings
+
+        self.app.findings = stage_findings(self.project.root, self.slug)
+
     def _enter(self, name: str) -> None:
         """The browser moved to a step: prepare what Python shows there, then say it is ready."""
         if name not in self.step_names or not self.can_reach(self.step_names.index(name)):
@@ -275,6 +282,8 @@ class StageWizard:
         for other in list(self._panels):
             if other != name:  # leaving a panel closes its widgets: a page never piles them up
                 self._close_panel(other)
+        if name == "settings":
+            self.refresh_findings()  # a pre-flight may have run meanwhile (CLI, or a run's)
         if name in PYTHON_STEPS:
             self.below.children = [self._panel(name).widget]
         else:

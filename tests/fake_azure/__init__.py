@@ -1,5 +1,6 @@
 """A local HTTPS fake of Azure Resource Manager and Azure ML for the azureml target's tests."""
 
+from . import jobs  # noqa: F401,I001  (registers the job, code upload and artifact routes)
 from .credential import FakeCredential
 from .server import FakeAzure
 

@@ -88,9 +88,12 @@ class State:
         "standardNCSv3Family": (0, 24), "lowPriorityCores": (0, 100)})
     taken_names: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) owned by someone else
     deleted_vaults: dict[str, str] = field(default_factory=dict)  # name -> location
+    # Azure ML workspaces deleted but kept (soft delete): (subscription, resource group, name) -> location
+    deleted_workspaces: dict[tuple[str, str, str], str] = field(default_factory=dict)
     deployment_polls: int = 1  # polls an LRO answers InProgress before it finishes
     deployment_never_finishes: bool = False
     deployment_error: dict[str, str] | None = None  # {"code", "message"}: the deployment fails
+    job_failures: dict[str, str] = field(default_factory=dict)  # job-name fragment -> log of a job that fails
 
 
 class FakeAzure:
@@ -103,6 +106,9 @@ class FakeAzure:
         self.rejected: list[str] = []  # bodies refused by validation (message)
         self.unhandled: list[str] = []
         self.operations: dict[str, dict[str, Any]] = {}
+        self.blobs: dict[str, bytes] = {}  # "<container>/<path>" -> content (code snapshots, job artifacts)
+        self.blob_meta: dict[str, dict[str, str]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}  # job name -> {"path", "proc", "cancelled"}
         self.lock = threading.RLock()
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -141,13 +147,19 @@ class FakeAzure:
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        from .jobs import handle_blob, is_blob_path
+
+        if is_blob_path(path):  # storage: a SAS in the URL, never a bearer token
+            return handle_blob(self, method, path, query, headers, body)
+        if path == "/fake/discovery":  # public in Azure too: no token
+            return _ROUTE_DISCOVERY(self)
         auth = headers.get("Authorization", "")
         claims = decode_token(auth[7:]) if auth.startswith("Bearer ") else None
         if claims is None or claims.get("aud", "").rstrip("/") != self.endpoint:
             return _error(401, "InvalidAuthenticationToken",
                           f"the access token is missing, malformed or for another audience "
                           f"({claims.get('aud') if claims else 'no token'})")
-        if not path.startswith("/fake/") and "api-version" not in query:
+        if not path.startswith(("/fake/", "/history/")) and "api-version" not in query:
             return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
         with self.lock:
             for f in self.faults:
@@ -418,6 +430,19 @@ def _deleted_vault(fake: FakeAzure, g, q, data, path):
                                "scheduledPurgeDate": "2027-01-01T00:00:00Z"}})
 
 
+@route("GET", SUB + r"/providers/Microsoft\.MachineLearningServices/workspaces")
+def _list_workspaces(fake: FakeAzure, g, q, data, path):
+    """The subscription's workspaces; soft-deleted ones are listed too, with provisioningState SoftDeleted."""
+    prefix = f"/subscriptions/{g['sub']}/".lower()
+    live = [copy.deepcopy(r) for k, r in fake.state.resources.items() if k.startswith(prefix)
+            and r.get("type", "").lower() == "microsoft.machinelearningservices/workspaces"]
+    gone = [{"id": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/"
+                   f"workspaces/{name}", "name": name, "type": "Microsoft.MachineLearningServices/workspaces",
+             "location": loc, "properties": {"provisioningState": "SoftDeleted"}}
+            for (sub, rg, name), loc in fake.state.deleted_workspaces.items() if sub.lower() == g["sub"].lower()]
+    return _ok({"value": live + gone})
+
+
 @route("GET", RG + r"/providers/Microsoft\.Consumption/budgets")
 def _budgets(fake: FakeAzure, g, q, data, path):
     return _ok({"value": [copy.deepcopy(r) for r in fake.state.resources.values()
@@ -428,7 +453,7 @@ def _budgets(fake: FakeAzure, g, q, data, path):
 def _aml_put(model: str, rtype: str, lro: bool):
     def handler(fake: FakeAzure, g, q, data, path):
         validate(_models(model), data)
-        ws = path.lower().split("/computes/")[0].split("/environments/")[0]
+        ws = re.split(r"/(?:computes|environments|data|schedules)/", path.lower())[0]
         if "/workspaces/" in path.lower() and fake.get(ws) is None:
             return _error(404, "ResourceNotFound", f"Workspace {g.get('ws')} was not found.")
         body = copy.deepcopy(data)
@@ -452,6 +477,10 @@ route("PUT", WS + r"/computes/(?P<name>[^/]+)")(
     _aml_put("ComputeResource", "Microsoft.MachineLearningServices/workspaces/computes", True))
 route("PUT", WS + r"/environments/(?P<name>[^/]+)/versions/(?P<v>[^/]+)")(
     _aml_put("EnvironmentVersion", "Microsoft.MachineLearningServices/workspaces/environments/versions", False))
+route("PUT", WS + r"/data/(?P<name>[^/]+)/versions/(?P<v>[^/]+)")(
+    _aml_put("DataVersionBase", "Microsoft.MachineLearningServices/workspaces/data/versions", False))
+route("PUT", WS + r"/schedules/(?P<name>[^/]+)")(
+    _aml_put("Schedule", "Microsoft.MachineLearningServices/workspaces/schedules", True))
 route("PUT", RG + r"/providers/Microsoft\.MachineLearningServices/registries/(?P<name>[^/]+)")(
     _aml_put("Registry", "Microsoft.MachineLearningServices/registries", True))
 
@@ -470,7 +499,15 @@ def _list_children(fake: FakeAzure, g, q, data, path):
 @route("GET", r"/subscriptions/.+")
 def _get_any(fake: FakeAzure, g, q, data, path):
     r = fake.get(path)
+    if r is not None and r.get("type", "").lower() == "microsoft.machinelearningservices/workspaces":
+        r.setdefault("properties", {})["discoveryUrl"] = f"{fake.endpoint}/fake/discovery"
     return _ok(copy.deepcopy(r)) if r is not None else _not_found(path)
+
+
+def _ROUTE_DISCOVERY(fake: FakeAzure) -> tuple[int, dict[str, str], Any]:
+    from .jobs import discovery
+
+    return discovery(fake)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -482,15 +519,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
         self.fake.requests.append((self.command, self.path, status))
-        out = b"" if payload is None else json.dumps(payload).encode()
+        raw = isinstance(payload, bytes)  # a blob's content, as stored
+        out = payload if raw else b"" if payload is None else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if not raw:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("x-ms-request-id", str(uuid.uuid4()))
         for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(out)))
+            if k != "Content-Length":
+                self.send_header(k, v)
+        self.send_header("Content-Length", headers.get("Content-Length") or str(len(out)))
         self.end_headers()
-        self.wfile.write(out)
+        if self.command != "HEAD":  # a HEAD answer has headers only
+            self.wfile.write(out)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve
 

@@ -617,6 +617,19 @@ class Form {
     return unplaced;
   }
 
+  // Azure pre-flight findings: a note beside the setting each names (after showErrors, which clears the
+  // slots); informative only, they never block a step
+  showFindings(findings) {
+    for (const f of findings) {
+      const parts = f.field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      let rec = null;
+      for (let n = parts.length; n > 0 && !(rec && rec.err); n--) rec = this.fields.get(pathKey(parts.slice(0, n)));
+      if (!rec || !rec.err) continue;
+      rec.err.append(h("div", { class: "mlops-finding" }, h("span", { "aria-hidden": "true", text: "⚠ " }),
+        h("span", { class: "mlops-visually-hidden", text: "Azure pre-flight finding: " }), f.message));
+    }
+  }
+
   focusField(field) {
     const parts = field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     for (let n = parts.length; n > 0; n--) {
@@ -878,6 +891,7 @@ function render({ model, el }) {
     if (!form || !panes.settings) return;
     const errs = errors().map((e) => ({ ...e }));
     const unplaced = form.showErrors(errs);
+    form.showFindings(model.get("findings") || []);
     const slot = panes.settings._summary;
     slot.replaceChildren();
     if (errs.length) {
@@ -991,6 +1005,7 @@ function render({ model, el }) {
     renderNav();
   };
   model.on("change:errors", onErrors);
+  model.on("change:findings", onErrors);
   model.on("change:changes", onErrors);
   model.on("change:checked_rev", onErrors);
   model.on("change:ready_step", () => { renderStepper(); renderNav(); });
