@@ -68,12 +68,18 @@ def _stage_order(stages: list[str]) -> list[str]:
 def effective_with_overrides(project: Project, stages: list[str],
                              overrides: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Validate every stage's settings (with -p overrides applied); InvalidSettings before any kernel."""
-    from .settings import schema_for, validate_settings
+    from .settings_cache import validated_settings
 
-    doc = project.read_document()
-    effective = {slug: project.effective_settings(slug, doc) for slug in stage_slugs()}
+    # Every stage validated once per content of the project file (cached: a run right after a
+    # status or another run does not parse and validate the file again).
+    validated = validated_settings(project)
+    effective = validated.effective()
     overrides = dict(overrides or {})
     for slug in stages:
+        if not overrides and not validated.stages[slug].errors:
+            continue  # valid as saved: `effective` is its validated model's dump already
+        from .settings import schema_for, validate_settings
+
         values = copy.deepcopy(effective[slug])
         fields = schema_for(slug).model_fields
         for key in [k for k in overrides if k in fields]:
