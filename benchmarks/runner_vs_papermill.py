@@ -18,6 +18,8 @@ Methods:
                          default: the last commit before warm kernels), on the same notebooks
                          (trivial suite: that commit cannot run today's stage notebooks, whose
                          parameters changed after it).
+  release REF            (stages, --release-ref) an earlier release as a whole: its package, its own
+                         stage 1-3 notebooks and sample (not the same work: for scale only).
   runner at REF          (stages) `run --jobs 2` of the package at --stages-ref (default: the runner
                          before the kernel template preloaded the notebooks' modules), on today's
                          notebooks; its kernels use that package too.
@@ -85,9 +87,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def previous_checkout(ref: str, into: Path) -> Path:
-    """The package as it was at `ref`, importable with PYTHONPATH (run from this virtual environment)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "mlops_accelerator"],
+def previous_checkout(ref: str, into: Path, *parts: str) -> Path:
+    """The package as it was at `ref` (and `parts`), importable with PYTHONPATH (run from this virtual environment)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "mlops_accelerator", *parts],
                              capture_output=True, check=True).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
@@ -169,6 +171,18 @@ def stages_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple
         old_env = {**env, "PYTHONPATH": str(old)}
         methods[f"runner at {args.stages_ref} --jobs 2"] = lambda: timed(
             [sys.executable, "-m", "mlops_accelerator.cli", "-C", str(fresh()), "run", *STAGES, "--jobs", "2"], old_env)
+    if args.release_ref:
+        # Not the same work: that release's own notebooks and sample (today's cannot run on it).
+        release = previous_checkout(args.release_ref, tmp / "release", "notebooks")
+        rel_env = {**env, "PYTHONPATH": str(release), "MLOPS_ACCELERATOR_TEMPLATES": str(release / "notebooks")}
+        py = [sys.executable, "-m", "mlops_accelerator.cli"]
+
+        def release_run() -> float:
+            proj = tmp / f"release-{next(counter)}"
+            run([*py, "init", str(proj), "--sample"], rel_env)
+            return timed([*py, "-C", str(proj), "run", *STAGES, "--jobs", "2"], rel_env)
+
+        methods[f"release {args.release_ref} --jobs 2 (its own notebooks)"] = release_run
     return measure(methods, args.repeat), "the sample's stage 1-3 notebooks (10)"
 
 
@@ -183,12 +197,19 @@ def measure(methods: dict, repeat: int) -> dict[str, list[float]]:
 
 
 def table(times: dict[str, list[float]], title: str, baselines: list[str]) -> str:
+    """Ratios of medians, and (in brackets) the median of the ratios within each round: every round
+    runs every method once, back to back, so a round's ratio is less exposed to the load of other
+    sessions drifting during the run."""
     cols = " | ".join(f"vs {b}" for b in baselines)
-    lines = [f"{title}, {os.cpu_count()} cores, {len(next(iter(times.values())))} runs each, alternated",
+    lines = [f"{title}, {os.cpu_count()} cores, {len(next(iter(times.values())))} runs each, alternated; "
+             "ratio of medians (median of per-round ratios)",
              "", f"| method | median s | min s | max s | {cols} |", "|---|---|---|---|" + "---|" * len(baselines)]
     for name, values in times.items():
         med = statistics.median(values)
-        ratios = " | ".join(f"{statistics.median(times[b]) / med:.2f}x" for b in baselines)
+        ratios = " | ".join(
+            f"{statistics.median(times[b]) / med:.2f}x "
+            f"({statistics.median(bv / v for bv, v in zip(times[b], values, strict=True)):.2f}x)"
+            for b in baselines)
         lines.append(f"| {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} | {ratios} |")
     return "\n".join(lines)
 
@@ -202,6 +223,8 @@ def main() -> None:
                     help="commit of the previous runner to compare with ('' to skip)")
     ap.add_argument("--stages-ref", default=STAGES_REF,
                     help="commit of the runner to compare with on the stage notebooks ('' to skip)")
+    ap.add_argument("--release-ref", default="",
+                    help="(stages) also time this commit's whole release: its own package, notebooks and sample")
     ap.add_argument("--skip-cli-loop", action="store_true", help="leave out the papermill-command baseline")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
