@@ -68,8 +68,8 @@ def main() -> None:
         ledger = proj / ".mlops-accelerator" / "ledger.jsonl"
         small = len(ledger.read_text().splitlines())
         load = os.getloadavg()[0]
-        # The first status after a change to the project file validates it and caches the result
-        # (settings_cache.py); timed apart from the repeats that find it cached.
+        # The first status after the run, timed apart (the run validated the settings and cached them,
+        # settings_cache.py); the cache is deleted at the end to time the first status after an edit.
         first = timed(status, env, 1)
         before = timed(status, env, args.repeat)
         big = grow(ledger, args.events)
@@ -79,7 +79,7 @@ def main() -> None:
         python = timed([sys.executable, "-c", "pass"], env, args.repeat)
     print(f"`mlops-accelerator status`, {args.repeat} runs each, seconds (whole command)\n")
     print("| ledger | wall median s | wall min s | wall max s | CPU median s |\n|---|---|---|---|---|")
-    for name, (wall, cpu) in ((f"first status after the run ({small} events; validates, fills the cache)", first),
+    for name, (wall, cpu) in ((f"first status after the run ({small} events; the run filled the cache)", first),
                               (f"sample after one run ({small} events)", before), (f"{big} events", after),
                               (f"{big} events, settings cache deleted (one run)", uncached),
                               ("(bare `python -c pass`, for scale)", python)):
