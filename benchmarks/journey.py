@@ -7,7 +7,7 @@ For every notebook of the run: its time in the runner (ledger `duration_s`), spl
   cells    the rest of its cells' execution time (papermill's per-cell durations - imports).
 Then the shares of the three over all notebooks, the run's wall time and its critical path.
 
-    .venv/bin/python benchmarks/journey.py [--jobs 2] [--keep DIR]
+    .venv/bin/python benchmarks/journey.py [--jobs 2] [--keep DIR] [--stages foundations design deploy]
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    ap.add_argument("--stages", nargs="*", default=[], help="only these stages (default: --all)")
     args = ap.parse_args()
     from mlops_accelerator.workspace import Project
 
@@ -71,8 +72,8 @@ def main() -> None:
         cli = str(BIN / "mlops-accelerator")
         subprocess.run([cli, "init", str(proj), "--sample"], env=env, check=True, capture_output=True)
         start = time.perf_counter()
-        subprocess.run([cli, "-C", str(proj), "run", "--all", "--jobs", str(args.jobs)], env=env, check=True,
-                       capture_output=True)
+        subprocess.run([cli, "-C", str(proj), "run", *(args.stages or ["--all"]), "--jobs", str(args.jobs)], env=env,
+                       check=True, capture_output=True)
         wall = time.perf_counter() - start
         project = Project(proj)
         rows = []
@@ -83,7 +84,9 @@ def main() -> None:
             rows.append({"notebook": event["key"], "status": event["status"], "total": event["duration_s"],
                          "kernel": max(event["duration_s"] - cells, 0.0), "imports": imports,
                          "cells": max(cells - imports, 0.0)})
-    print(f"`run --all --jobs {args.jobs}` on the sample: {wall:.1f} s wall, {os.cpu_count()} cores\n")
+    what = " ".join(args.stages) or "--all"
+    print(f"`run {what} --jobs {args.jobs}` on the sample: {wall:.1f} s wall, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     print("| notebook | status | total s | kernel s | imports s | cells s |")
     print("|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: -r["total"]):

@@ -4,7 +4,7 @@ Two workloads, each method repeated and alternated (the order rotates every repe
 
 * trivial: N notebooks of a parameters cell and one small cell;
 * stages: the real stage 1-3 notebooks of the sample project (`init --sample`, a fresh project
-  for every measurement, so every run is a first run).
+  for every measurement, so every run is a first run; `run foundations design deploy`).
 
 Methods:
   papermill API loop     `papermill.execute_notebook` over the notebooks in a loop, in one Python
@@ -15,7 +15,14 @@ Methods:
                          checks it runs at the end).
   runner --cold-kernels  the same with each kernel started when its notebook starts.
   previous runner        `mlops-accelerator run --jobs 2` of an earlier commit (--baseline-ref,
-                         default: the last commit before warm kernels), on the same notebooks.
+                         default: the last commit before warm kernels), on the same notebooks
+                         (trivial suite: that commit cannot run today's stage notebooks, whose
+                         parameters changed after it).
+  release REF            (stages, --release-ref) an earlier release as a whole: its package, its own
+                         stage 1-3 notebooks and sample (not the same work: for scale only).
+  runner at REF          (stages) `run --jobs 2` of the package at --stages-ref (default: the runner
+                         before the kernel template preloaded the notebooks' modules), on today's
+                         notebooks; its kernels use that package too.
 
 Prints medians, min-max and ratios against the API loop (and, for the stages, the previous runner).
 
@@ -39,6 +46,8 @@ import nbformat
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 BASELINE_REF = "5789709"  # the runner before warm kernels (worker processes, a cold kernel per notebook)
+STAGES_REF = "23517b4"  # the last runner before preloading, settings cache and catalogue cache (runs today's notebooks)
+STAGES = ["foundations", "design", "deploy"]
 
 API_LOOP = """
 import json, sys, time
@@ -78,9 +87,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def previous_checkout(ref: str, into: Path) -> Path:
-    """The package as it was at `ref`, importable with PYTHONPATH (run from this virtual environment)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "mlops_accelerator"],
+def previous_checkout(ref: str, into: Path, *parts: str) -> Path:
+    """The package as it was at `ref` (and `parts`), importable with PYTHONPATH (run from this virtual environment)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "mlops_accelerator", *parts],
                              capture_output=True, check=True).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
@@ -131,6 +140,7 @@ def trivial_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tupl
 
 
 def stages_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple[dict[str, list[float]], str]:
+    """`old`: the package at --stages-ref (5789709 cannot run today's stage notebooks)."""
     # The current templates for every method, so all of them run the same notebooks.
     env = {**os.environ, "MLOPS_ACCELERATOR_TEMPLATES": str(REPO / "notebooks"), "NO_COLOR": "1"}
     cli = str(BIN / "mlops-accelerator")
@@ -143,7 +153,7 @@ def stages_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple
 
     def api() -> float:
         proj = fresh()
-        run([cli, "-C", str(proj), "generate", "1", "2", "3"], env)
+        run([cli, "-C", str(proj), "generate", *STAGES], env)
         jobs = []
         for nb in sorted((proj / "notebooks").glob("0[123]-*/*.ipynb")):
             (nb.parent / "outputs").mkdir(exist_ok=True)
@@ -153,14 +163,26 @@ def stages_suite(args: argparse.Namespace, tmp: Path, old: Path | None) -> tuple
 
     methods = {
         "papermill API loop (one process)": api,
-        "runner --jobs 2": lambda: timed([cli, "-C", str(fresh()), "run", "--all", "--jobs", "2"], env),
-        "runner --jobs 2 --cold-kernels": lambda: timed([cli, "-C", str(fresh()), "run", "--all", "--jobs", "2",
+        "runner --jobs 2": lambda: timed([cli, "-C", str(fresh()), "run", *STAGES, "--jobs", "2"], env),
+        "runner --jobs 2 --cold-kernels": lambda: timed([cli, "-C", str(fresh()), "run", *STAGES, "--jobs", "2",
                                                          "--cold-kernels"], env),
     }
     if old is not None:
         old_env = {**env, "PYTHONPATH": str(old)}
-        methods[f"previous runner --jobs 2 ({args.baseline_ref})"] = lambda: timed(
-            [sys.executable, "-m", "mlops_accelerator.cli", "-C", str(fresh()), "run", "--all", "--jobs", "2"], old_env)
+        methods[f"runner at {args.stages_ref} --jobs 2"] = lambda: timed(
+            [sys.executable, "-m", "mlops_accelerator.cli", "-C", str(fresh()), "run", *STAGES, "--jobs", "2"], old_env)
+    if args.release_ref:
+        # Not the same work: that release's own notebooks and sample (today's cannot run on it).
+        release = previous_checkout(args.release_ref, tmp / "release", "notebooks")
+        rel_env = {**env, "PYTHONPATH": str(release), "MLOPS_ACCELERATOR_TEMPLATES": str(release / "notebooks")}
+        py = [sys.executable, "-m", "mlops_accelerator.cli"]
+
+        def release_run() -> float:
+            proj = tmp / f"release-{next(counter)}"
+            run([*py, "init", str(proj), "--sample"], rel_env)
+            return timed([*py, "-C", str(proj), "run", *STAGES, "--jobs", "2"], rel_env)
+
+        methods[f"release {args.release_ref} --jobs 2 (its own notebooks)"] = release_run
     return measure(methods, args.repeat), "the sample's stage 1-3 notebooks (10)"
 
 
@@ -175,12 +197,19 @@ def measure(methods: dict, repeat: int) -> dict[str, list[float]]:
 
 
 def table(times: dict[str, list[float]], title: str, baselines: list[str]) -> str:
+    """Ratios of medians, and (in brackets) the median of the ratios within each round: every round
+    runs every method once, back to back, so a round's ratio is less exposed to the load of other
+    sessions drifting during the run."""
     cols = " | ".join(f"vs {b}" for b in baselines)
-    lines = [f"{title}, {os.cpu_count()} cores, {len(next(iter(times.values())))} runs each, alternated",
+    lines = [f"{title}, {os.cpu_count()} cores, {len(next(iter(times.values())))} runs each, alternated; "
+             "ratio of medians (median of per-round ratios)",
              "", f"| method | median s | min s | max s | {cols} |", "|---|---|---|---|" + "---|" * len(baselines)]
     for name, values in times.items():
         med = statistics.median(values)
-        ratios = " | ".join(f"{statistics.median(times[b]) / med:.2f}x" for b in baselines)
+        ratios = " | ".join(
+            f"{statistics.median(times[b]) / med:.2f}x "
+            f"({statistics.median(bv / v for bv, v in zip(times[b], values, strict=True)):.2f}x)"
+            for b in baselines)
         lines.append(f"| {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} | {ratios} |")
     return "\n".join(lines)
 
@@ -192,19 +221,27 @@ def main() -> None:
     ap.add_argument("--suite", choices=["trivial", "stages", "both"], default="both")
     ap.add_argument("--baseline-ref", default=BASELINE_REF,
                     help="commit of the previous runner to compare with ('' to skip)")
+    ap.add_argument("--stages-ref", default=STAGES_REF,
+                    help="commit of the runner to compare with on the stage notebooks ('' to skip)")
+    ap.add_argument("--release-ref", default="",
+                    help="(stages) also time this commit's whole release: its own package, notebooks and sample")
     ap.add_argument("--skip-cli-loop", action="store_true", help="leave out the papermill-command baseline")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        old = previous_checkout(args.baseline_ref, tmp / "previous") if args.baseline_ref else None
         api = "papermill API loop (one process)"
-        prev = [f"previous runner --jobs 2 ({args.baseline_ref})"] if old else []
+        print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n", flush=True)
         if args.suite in ("trivial", "both"):
+            old = previous_checkout(args.baseline_ref, tmp / "previous") if args.baseline_ref else None
+            prev = [f"previous runner --jobs 2 ({args.baseline_ref})"] if old else []
             times, title = trivial_suite(args, tmp / "trivial", old)
-            print(table(times, title, [api] + prev) + "\n")
+            print(table(times, title, [api] + prev) + "\n", flush=True)
         if args.suite in ("stages", "both"):
+            old = previous_checkout(args.stages_ref, tmp / "stages-ref") if args.stages_ref else None
+            ref = [f"runner at {args.stages_ref} --jobs 2"] if old else []
             times, title = stages_suite(args, tmp / "stages", old)
-            print(table(times, title, [api] + prev) + "\n")
+            print(table(times, title, [api, "runner --jobs 2 --cold-kernels"] + ref) + "\n", flush=True)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -164,12 +164,48 @@ class Catalogue:
 @functools.cache
 def load_catalogue() -> Catalogue:
     """The catalogue shipped with the package, loaded and validated once per process."""
-    from importlib import resources
+    from pathlib import Path
 
+    # Beside this module (importlib.resources would import zipfile, a tenth of a `status`, to say so).
+    text = Path(__file__).with_name("catalogue.yaml").read_text(encoding="utf-8")
+    return build_catalogue(_parsed(text))
+
+
+def _parsed(text: str) -> Any:
+    """catalogue.yaml as plain data.
+
+    Parsing it (pure-Python YAML, 0.1-0.2 s) was a third of a `status`; the parsed data is kept
+    as JSON in the user's cache folder under the SHA-256 of the text, so an edited or upgraded
+    catalogue is parsed afresh, and it is still validated on every load (build_catalogue).
+    """
+    import hashlib
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlops-accelerator"
+    cached = folder / f"catalogue-{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass  # not cached yet (or damaged): parse and keep it
     from ruamel.yaml import YAML
 
-    text = resources.files(__package__).joinpath("catalogue.yaml").read_text(encoding="utf-8")
-    return build_catalogue(YAML(typ="safe").load(text))
+    data = YAML(typ="safe").load(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".catalogue.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, cached)  # atomic: a concurrent reader sees all of it or nothing
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, TypeError, ValueError):
+        pass  # no writable cache folder (or not plain data): parsed every time
+    return data
 
 
 _shipped = load_catalogue  # stage identity always comes from the shipped catalogue (tests may fake the rest)

@@ -140,7 +140,9 @@ def status(ctx: click.Context, as_json: bool, items: bool) -> None:
 
     from .report import status_data
 
-    data = status_data(_project(ctx))
+    project = _project(ctx)
+    events = list(project.events())  # the ledger, read once for the table and the monitoring lines
+    data = status_data(project, events=events)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -160,7 +162,7 @@ def status(ctx: click.Context, as_json: bool, items: bool) -> None:
     out.print(table)
     from .monitoring.report import monitoring_status  # stage 6: last pass, alerts, the retraining decision
 
-    for line in monitoring_status(_project(ctx)):
+    for line in monitoring_status(project, events):
         out.print(line, markup=False)
     if items:
         for s in data["stages"]:

@@ -104,17 +104,17 @@ def _stale_reason(check: dict[str, Any], revisions: dict[str, str], runs: dict[s
     return "; ".join(parts) or None
 
 
-def statuses(project: Project) -> list[ItemStatus]:
-    """Every checklist item with its state, in catalogue order."""
+def statuses(project: Project, events: list[dict[str, Any]] | None = None) -> list[ItemStatus]:
+    """Every checklist item with its state, in catalogue order (`events`: the ledger, if already read)."""
     from .catalogue import load_catalogue
+    from .settings_cache import validated_settings
 
-    doc = project.read_document()
     slugs = _slugs()
-    effective = {slug: project.effective_settings(slug, doc) for slug in slugs}
-    revisions = {slug: project.revision(slug, doc) for slug in slugs}
+    validated = validated_settings(project)  # cached per project-file content: never staler than the file
+    effective, revisions = validated.effective(), validated.revisions()
     checks: dict[str, dict[str, Any]] = {}
     signoffs: dict[str, list[dict[str, Any]]] = {}
-    events = list(project.events())
+    events = list(project.events()) if events is None else events
     for event in events:
         if event["type"] == "check_run":
             checks[event["item"]] = event

@@ -14,6 +14,13 @@ imported is ipykernel and IPython (about 0.25 s of CPU per kernel otherwise), no
 libraries a notebook might use: numpy's global random state, for one, is not reseeded in a
 forked child, so two notebooks would draw the same "random" numbers.
 
+Modules named on the command line are imported too, after ipykernel: the runner passes what the
+notebooks of the run import from this package and IPython (the settings schemas, pydantic and
+detect-secrets behind `from_parameters`: about 0.3 s of CPU in every stage notebook otherwise).
+Like the kernel modules they are only imported. If one of them pulls in a library whose state a
+forked child must not inherit (NOT_PRELOADED: numpy's random state, matplotlib's backend, ...),
+the template stops forking and the pool launches ordinary kernels, as for a thread.
+
 Stdin closing (the runner exited or died) ends the template; its kernels notice their parent
 is gone (JPY_PARENT_PID) and exit too.
 """
@@ -31,6 +38,22 @@ import threading
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
            "IPython.core.completer", "IPython.core.debugger", "tornado.ioloop", "pdb", "pydoc",
            "xmlrpc.client", "http.server")
+
+# Libraries each kernel must import itself: numpy's global random state is not reseeded in a forked
+# child (two notebooks would draw the same numbers), matplotlib picks its backend when imported,
+# the others bring numpy or start threads. A template that has any of them loaded does not fork.
+NOT_PRELOADED = ("numpy", "pandas", "matplotlib", "scipy", "sklearn", "pyarrow", "mlflow", "torch",
+                 "tensorflow", "azure.ai.ml")
+
+
+def _fork_refusal() -> str | None:
+    """Why forking is not safe now, or None."""
+    if threading.active_count() != 1:
+        return f"{threading.active_count()} threads: forking is not safe"
+    loaded = [name for name in NOT_PRELOADED if name in sys.modules]
+    if loaded:
+        return f"{', '.join(loaded)} loaded in the template: each kernel must import it itself"
+    return None
 
 
 def _child(request: dict) -> None:
@@ -74,6 +97,11 @@ def main() -> None:
             importlib.import_module(name)
         except ImportError:  # an optional part missing: the kernel imports what it needs itself
             pass
+    for name in sys.argv[1:]:  # what the run's notebooks import (see the runner)
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that fails here fails in the notebook, where it is reported
+            pass
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
@@ -83,8 +111,9 @@ def main() -> None:
             request = json.loads(line)
         except ValueError:
             continue
-        if threading.active_count() != 1:
-            answer = {"error": f"{threading.active_count()} threads: forking is not safe"}
+        refusal = _fork_refusal()
+        if refusal:
+            answer = {"error": refusal}
         else:
             pid = os.fork()
             if pid == 0:

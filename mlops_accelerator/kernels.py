@@ -79,10 +79,10 @@ class PoolKernelManager(KernelManager):
 class KernelTemplate:
     """The runner's side of `mlops_accelerator.kernel_template` (one per run)."""
 
-    def __init__(self, *, cwd: Path, env: dict[str, str], log: BinaryIO | int) -> None:
+    def __init__(self, *, cwd: Path, env: dict[str, str], log: BinaryIO | int, preload: list[str] = ()) -> None:
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlops_accelerator.kernel_template"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "mlops_accelerator.kernel_template", *preload], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=log, cwd=str(cwd), env=env, start_new_session=True)
 
     def fork(self, argv: list[str], cwd: str) -> int:
@@ -176,13 +176,13 @@ class KernelPool:
 
     def __init__(self, size: int, needed: int, *, cwd: Path, log: BinaryIO | None = None,
                  env: dict[str, str] | None = None, warm: bool = True, grace: float = GRACE_S,
-                 fork: bool = False) -> None:
+                 fork: bool = False, preload: list[str] = ()) -> None:
         self.size, self.warm, self.grace = size, warm, grace
         self._needed = needed
         self._cwd, self._log = cwd, log
         self._env = dict(env if env is not None else os.environ)
         out = log if log is not None else subprocess.DEVNULL
-        self._template = KernelTemplate(cwd=cwd, env=self._env, log=out) if fork else None
+        self._template = KernelTemplate(cwd=cwd, env=self._env, log=out, preload=list(preload)) if fork else None
         # Kernels talk over Unix sockets in a private folder (mode 0700): no TCP ports to race other
         # processes for on a busy machine, and no other local user can reach them.
         self._sockets = Path(tempfile.mkdtemp(prefix="mlops-kernels-"))

@@ -9,14 +9,17 @@ from .deliverables import ItemStatus, statuses
 from .workspace import Project
 
 
-def status_data(project: Project, items: list[ItemStatus] | None = None) -> dict[str, Any]:
-    """What `status --json`, the REST API and the sidebar show."""
+def status_data(project: Project, items: list[ItemStatus] | None = None,
+                events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What `status --json`, the REST API and the sidebar show (`events`: the ledger, if already read)."""
     from .catalogue import load_catalogue
+    from .settings_cache import validated_settings
 
-    doc = project.read_document()
-    items = items if items is not None else statuses(project)
+    validated = validated_settings(project)
+    events = list(project.events()) if events is None else events  # read once: it is most of the work
+    items = items if items is not None else statuses(project, events)
     last_runs: dict[str, dict[str, Any]] = {}
-    for event in project.events("run_finished"):
+    for event in (e for e in events if e["type"] == "run_finished"):
         for slug, outcome in (event.get("stages") or {}).items():
             last_runs[slug] = {"run_id": event.get("run_id"), "status": outcome.get("status"),
                                "ts": event["ts"], "run_dir": event.get("run_dir")}
@@ -24,13 +27,13 @@ def status_data(project: Project, items: list[ItemStatus] | None = None) -> dict
     for stage in load_catalogue().stages:
         mine = [i for i in items if i.stage == stage.number]
         applicable = [i for i in mine if i.state != "not_applicable"]
-        _, errors = project.settings_or_errors(stage.slug, doc)
+        errors = validated.stages[stage.slug].errors
         stages.append({
             "number": stage.number,
             "slug": stage.slug,
             "title": stage.title,
             "roles": list(stage.roles),
-            "settings": {"valid": not errors, "errors": [e.to_dict() for e in errors]},
+            "settings": {"valid": not errors, "errors": errors},
             "deliverables": {
                 "done": sum(i.state == "done" for i in applicable),
                 "total": len(applicable),
@@ -41,7 +44,7 @@ def status_data(project: Project, items: list[ItemStatus] | None = None) -> dict
             "last_run": last_runs.get(stage.slug),
             "items": [i.to_dict() for i in mine],
         })
-    return {"project": str(doc["project"]["name"]), "root": str(project.root), "stages": stages}
+    return {"project": validated.project_name, "root": str(project.root), "stages": stages}
 
 
 _BADGE = {"done": "done", "failed": "failed", "awaiting_signoff": "awaiting sign-off",

@@ -68,12 +68,18 @@ def _stage_order(stages: list[str]) -> list[str]:
 def effective_with_overrides(project: Project, stages: list[str],
                              overrides: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Validate every stage's settings (with -p overrides applied); InvalidSettings before any kernel."""
-    from .settings import schema_for, validate_settings
+    from .settings_cache import validated_settings
 
-    doc = project.read_document()
-    effective = {slug: project.effective_settings(slug, doc) for slug in stage_slugs()}
+    # Every stage validated once per content of the project file (cached: a run right after a
+    # status or another run does not parse and validate the file again).
+    validated = validated_settings(project)
+    effective = validated.effective()
     overrides = dict(overrides or {})
     for slug in stages:
+        if not overrides and not validated.stages[slug].errors:
+            continue  # valid as saved: `effective` is its validated model's dump already
+        from .settings import schema_for, validate_settings
+
         values = copy.deepcopy(effective[slug])
         fields = schema_for(slug).model_fields
         for key in [k for k in overrides if k in fields]:
@@ -292,6 +298,51 @@ def _library_log_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
+# What the kernel template may import for the notebooks (kernel_template.py): this package (it
+# imports heavy libraries only inside functions) and IPython's. Importing the settings loader means
+# validating, which imports every stage's schema and the secret detectors on first use.
+PRELOADABLE = ("mlops_accelerator", "IPython")
+LAZILY_NEEDED = {"mlops_accelerator.settings.parameters": ("mlops_accelerator.settings.guards",
+                                                            "detect_secrets.core.plugins.util")}
+
+
+def _preload_modules(templates: list[Template]) -> list[str]:
+    """The modules of PRELOADABLE packages the notebooks import, for the kernel template."""
+    import ast
+    import json
+
+    found: dict[str, None] = {}
+    for t in templates:
+        try:
+            cells = json.loads(t.path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source")
+            try:
+                tree = ast.parse("".join(source) if isinstance(source, list) else source or "")
+            except SyntaxError:
+                continue  # IPython magics: the kernel imports what that cell needs
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         # `from package import module` names a module too (an attribute fails to import: skipped)
+                         else [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                         if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                         else [])
+                for name in names:
+                    if name.split(".")[0] in PRELOADABLE:
+                        found[name] = None
+    for name in list(found):
+        for extra in LAZILY_NEEDED.get(name, ()):
+            found[extra] = None
+        if name == "mlops_accelerator.settings.parameters":
+            for slug in stage_slugs():
+                found[f"mlops_accelerator.settings.{slug}"] = None
+    return list(found)
+
+
 def _slot(todo: queue.Queue, done: queue.Queue, kernels: KernelPool, cancel: threading.Event,
           execute: Callable[..., dict[str, Any]] | None = None) -> None:
     """One --jobs slot: run notebooks from the queue until told to stop (None)."""
@@ -441,7 +492,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         # Two spares per slot: a kernel takes longer to boot (about 1 s, most of it waiting) than a
         # short notebook takes to run, so one spare per slot is used up before the next is ready.
         kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels,
-                             fork=warm_kernels)
+                             fork=warm_kernels, preload=_preload_modules(templates))
         import papermill  # noqa: F401  (once, here, while the first kernels boot; not in every slot)
         workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel, execute), daemon=True,
                                     name=f"runner-slot-{i}") for i in range(slots)]

@@ -6,6 +6,7 @@ Layout of a project folder:
     .mlops-accelerator/
         ledger.jsonl            append-only events (see ledger.py)
         lock                    cross-process writer lock
+        cache/                  derived data, safe to delete (settings_cache.py: validated settings)
         runs/<run-id>/          executed notebooks and artifacts of each run
 
 Every write holds the lock, re-reads the file, validates, then replaces the file

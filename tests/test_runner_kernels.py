@@ -155,3 +155,70 @@ def test_ctrl_c_stops_a_parallel_run_and_records_it_cancelled(project, tmp_path,
     saved = nbformat.read(project.root / interrupted[0]["output"], as_version=4)
     assert any(o.get("ename") == "Interrupted" for o in saved.cells[3].outputs)  # not saved as if it ended well
     assert "cancelled" in output
+
+
+# -- modules the template preloads for the notebooks --------------------------------
+
+
+def _ask_template(modules, tmp_path):
+    """Start the kernel template with `modules` to preload and ask it for one kernel; its answer."""
+    proc = subprocess.Popen([sys.executable, "-m", "mlops_accelerator.kernel_template", *modules],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            cwd=tmp_path)
+    try:
+        # A kernel that cannot start (no connection file) exits at once; only the answer matters here.
+        proc.stdin.write(json.dumps({"argv": ["-f", str(tmp_path / "none.json")], "cwd": str(tmp_path)}).encode()
+                         + b"\n")
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())
+    finally:
+        proc.stdin.close()
+        proc.wait(30)
+    if "pid" in answer:
+        _wait_for(lambda: _gone(answer["pid"]), 30, "the test kernel to exit")
+    return answer
+
+
+def test_the_stage_notebooks_preload_keeps_the_template_forking(tmp_path):
+    from mlops_accelerator.catalogue import stage_slugs
+    from mlops_accelerator.runner import PRELOADABLE, _preload_modules
+    from mlops_accelerator.templates import stage_templates
+
+    modules = _preload_modules([t for slug in stage_slugs() for t in stage_templates(slug)])
+    # what from_parameters needs, and only this package's and IPython's modules (+ the secret detectors)
+    assert {"mlops_accelerator.settings.parameters", "mlops_accelerator.settings.design",
+            "mlops_accelerator.artifacts.iac", "IPython.display"} <= set(modules)
+    assert all(m.split(".")[0] in (*PRELOADABLE, "detect_secrets") for m in modules)
+    # none of them drags in numpy & co. (or a thread): the template still forks
+    assert "pid" in _ask_template(modules, tmp_path)
+
+
+def test_a_template_holding_numpy_does_not_fork(tmp_path):
+    answer = _ask_template(["numpy"], tmp_path)
+    assert "pid" not in answer and "numpy" in answer["error"]
+
+
+STATE = ("import json, random, sys\nfrom pathlib import Path\n"
+         "Path(output_dir, f'{NAME}.json').write_text(json.dumps({"
+         "'preloaded': 'mlops_accelerator.settings.design' in sys.modules, 'numpy': 'numpy' in sys.modules, "
+         "'random': random.random()}))\n")
+
+
+def test_preloaded_modules_are_shared_but_their_state_is_not(project, tmp_path, monkeypatch):
+    """The template imported the package's settings before the notebooks ran; one notebook changing
+    such a module (or drawing random numbers) does not show in the next."""
+    stage = _stage(tmp_path, monkeypatch)
+    uses = "from mlops_accelerator.settings.parameters import from_parameters\n"
+    _notebook(stage / "01-changes-a-preloaded-module.ipynb", "NAME = 'first'\n" + STATE, uses
+              + "import mlops_accelerator.settings.design as d\nd.LEAK = True")
+    _notebook(stage / "02-looks-for-it.ipynb", "NAME = 'second'\n" + STATE, uses
+              + "import mlops_accelerator.settings.design as d\nassert not hasattr(d, 'LEAK'), 'shared module state'")
+    code, out = invoke(project, "run", "foundations", "--jobs", "1")
+    assert code == 0, out
+    run = list(project.events("run_finished"))[-1]
+    outputs = project.root / run["run_dir"] / "01-foundations"
+    first = json.loads((outputs / "first.json").read_text())
+    second = json.loads((outputs / "second.json").read_text())
+    assert first["preloaded"] and second["preloaded"]  # imported by the template, before any cell ran
+    assert not first["numpy"] and not second["numpy"]
+    assert first["random"] != second["random"]  # the random module is reseeded in every kernel

@@ -61,11 +61,11 @@ def audit_trail(project: Any, limit: int = 200) -> list[dict[str, str]]:
     return rows[-limit:]
 
 
-def monitoring_status(project: Any) -> list[str]:
+def monitoring_status(project: Any, events: list[dict[str, Any]] | None = None) -> list[str]:
     """Lines for `status`: the last monitoring pass, the last retraining run's decision, and whether
-    later alerts were held back by the cooldown (from the ledger only)."""
+    later alerts were held back by the cooldown (from the ledger only; `events` if already read)."""
     last_pass = finished = latest = None
-    for e in project.events():
+    for e in project.events() if events is None else events:
         if e["type"] == "monitor_pass":
             last_pass = e
         elif e["type"] == "retraining":
