@@ -21,9 +21,8 @@ def expand(page, number: int):
 
 def set_theme(page, theme: str):
     page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
-    light = "true" if theme == "JupyterLab Light" else "false"
-    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'", timeout=20_000)
-    page.wait_for_timeout(500)
+    # JupyterLab names the theme on <body> once its stylesheet is loaded
+    page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=60_000)
 
 
 def test_sidebar_lists_seven_stages(page, lab):
