@@ -246,3 +246,39 @@ def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp
         page.close()
     finally:
         stop_lab(lab)
+
+
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
+
+
+def rendered_wizard(page, tab_name: str):
+    """The notebook `tab_name` is the current tab, drawn (its cell ran) with its code hidden."""
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        tab_name, timeout=120_000)
+    app = page.locator(f"{SHOWN} .jp-OutputArea .mlops-app").first
+    expect(app).to_be_visible(timeout=120_000)
+    expect(page.locator(f"{SHOWN} .jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
+    return app
+
+
+def test_links_between_wizards_open_rendered_wizards_in_the_app(page, lab, screenshots):
+    page.evaluate("window.mlopsSamePage = true")  # gone if a link left JupyterLab for a raw URL
+    stage = expand(page, 2)
+    stage.locator('[data-action="wizard"]').click()
+    wizard = rendered_wizard(page, "02-design")
+    wizard.locator(".mlops-header a", has_text="Stage 3").click()
+    wizard = rendered_wizard(page, "03-deploy")
+    expect(wizard.locator(".mlops-header h1")).to_have_text(lab.api("GET", "status")[1]["stages"][2]["title"])
+    wizard.locator(".mlops-header a", has_text="All stages").click()
+    home = rendered_wizard(page, "home")
+    expect(home.locator(".mlops-stage")).to_have_count(7)
+    page.screenshot(path=str(screenshots / "lab-wizard-home-from-link.png"))
+    home.locator(".mlops-stage[data-stage=monitor] a.open").click()
+    wizard = rendered_wizard(page, "06-monitor")
+    page.locator(f"{SHOWN} .mlops-wizard[data-ready][aria-busy=false]").wait_for()
+    wizard.locator(".mlops-step-deliverables").click()
+    wizard.locator(".mlops-continue").click()  # the last step's "Continue to stage 7"
+    wizard = rendered_wizard(page, "07-migrate")
+    page.screenshot(path=str(screenshots / "lab-wizard-continue-to-stage-7.png"))
+    assert page.evaluate("window.mlopsSamePage === true")
+    assert not (lab.root / "home.ipynb").exists()  # opened beside the wizards, not at the root
