@@ -180,11 +180,11 @@ def open_lab(context, lab: Lab):
     page.route("**/*", _local_only)
     page.goto(f"{lab.url}/lab?token={lab.token}")
     page.wait_for_selector("#jp-main-dock-panel")
-    # Open the sidebar (the tab's data-id is the panel's id).
-    tab = page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]')
-    tab.wait_for()
-    if page.locator("#mlops-accelerator-panel").is_hidden():
-        tab.click()
+    page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]').wait_for()
+    # Show the sidebar once JupyterLab has restored its layout (which may show or hide it), by command:
+    # clicking its tab toggles it, and closed it whenever the restore had opened it first.
+    page.evaluate("async () => { await window.jupyterapp.restored;"
+                  " window.jupyterapp.shell.activateById('mlops-accelerator-panel'); }")
     page.wait_for_selector("#mlops-accelerator-panel .jp-MLOpsAccelerator-stage")
     return page
 

@@ -58,3 +58,36 @@ def test_sidebar_has_no_serious_violation(page, theme, signed_item, screenshots)
         set_theme(page, "JupyterLab Light")
     assert found["contrast"] > 50  # the texts of the panel were judged (not an empty or hidden panel)
     assert found["serious"] == []
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_wizard_in_jupyterlab_has_no_serious_violation(page, theme, screenshots):
+    """The stage wizard drawn in a notebook takes JupyterLab's theme: judged on its settings step with
+    an error shown (the error colours, the summary, the badges)."""
+    from test_panel import rendered_wizard
+
+    expand(page, 2).locator('[data-action="wizard"]').click()
+    wizard = rendered_wizard(page, "02-design")
+    try:
+        set_theme(page, theme)
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .mlops-wizard[data-ready][aria-busy=false]").wait_for()
+        if wizard.locator(".mlops-step-settings.mlops-step-current").count() == 0:
+            wizard.locator(".mlops-next").click()
+        box = wizard.get_by_label("Storage account name", exact=True)
+        box.fill("Not_Valid")
+        wizard.locator(".mlops-summary-errors").wait_for()
+        wizard.locator(".mlops-tasklink", has_text="All tasks").click()
+        # the whole wizard on screen (axe skips what is scrolled out of the notebook's view)
+        height = wizard.evaluate("w => w.getBoundingClientRect().height")
+        page.set_viewport_size({"width": 1400, "height": int(min(height + 400, 8000))})
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").evaluate("e => e.scrollTop = 0")
+        page.add_script_tag(content=AXE.read_text())
+        found = wizard.evaluate(RUN)
+        page.screenshot(path=str(screenshots / f"lab-wizard-axe-{theme.lower().replace(' ', '-')}.png"))
+        box.fill("stvalid01")  # leave the shared project's wizard valid for the next theme
+        wizard.locator(".mlops-summary-errors").wait_for(state="detached")
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})
+        set_theme(page, "JupyterLab Light")
+    assert found["contrast"] > 50
+    assert found["serious"] == []
