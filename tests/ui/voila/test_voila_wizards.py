@@ -53,7 +53,7 @@ def test_home_page(page, voila_url):
     shot(page, "home")
     page.select_option(".mlops-role-filter select", label="Data Engineer")
     page.wait_for_selector("text=What is mine as Data Engineer?")
-    assert page.locator(".mlops-stage.dim").count() >= 1
+    expect(page.locator(".mlops-stage.dim")).not_to_have_count(0)  # the cards are another widget: wait for them
     shot(page, "home-data-engineer")
     href = page.locator(".mlops-stage[data-stage=design] a.open").get_attribute("href")
     assert href == "02-design.ipynb"
