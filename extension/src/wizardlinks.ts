@@ -17,12 +17,19 @@ interface IDocumentWidget extends Widget {
   context?: { path: string; sessionContext?: { ready: Promise<void> } };
 }
 
-/** Open a notebook rendered: code hidden, its cells run (unless it already shows a wizard). */
+let shell: JupyterFrontEnd.IShell | null = null; // set by routeWizardLinks
+
+function isOpen(path: string): boolean {
+  return shell !== null && Array.from(shell.widgets('main')).some(w => (w as IDocumentWidget).context?.path === path);
+}
+
+/** Open a notebook rendered: code hidden, its cells run (unless it is open in a tab and drawn there). */
 export async function openRendered(commands: CommandRegistry, path: string): Promise<void> {
+  const wasOpen = isOpen(path);
   const widget = (await commands.execute('docmanager:open', { path })) as IDocumentWidget | undefined;
   await widget?.context?.sessionContext?.ready;
-  if (widget?.node.querySelector(`.jp-OutputArea ${WIZARD}`)) {
-    return; // already open and drawn: showing it keeps what the person typed there
+  if (wasOpen && widget?.node.querySelector(`.jp-OutputArea ${WIZARD}`)) {
+    return; // already in a tab and drawn: showing it keeps what the person typed there
   }
   for (const command of ['notebook:hide-all-cell-code', 'notebook:run-all-cells']) {
     if (commands.hasCommand(command)) {
@@ -56,6 +63,7 @@ export function wizardTarget(href: string | null, from: string): string | null {
 
 /** Route clicks on wizard links (capture phase: before the browser follows the href). */
 export function routeWizardLinks(app: JupyterFrontEnd): void {
+  shell = app.shell;
   document.addEventListener(
     'click',
     event => {

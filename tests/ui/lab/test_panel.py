@@ -248,16 +248,15 @@ def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp
         stop_lab(lab)
 
 
-SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
-
-
 def rendered_wizard(page, tab_name: str):
     """The notebook `tab_name` is the current tab, drawn (its cell ran) with its code hidden."""
     expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
         tab_name, timeout=120_000)
-    app = page.locator(f"{SHOWN} .jp-OutputArea .mlops-app").first
+    # the current tab's own node (hidden tabs may keep no lm-mod-hidden class to tell them apart)
+    current = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
+    app = current.locator(".jp-OutputArea .mlops-app").first
     expect(app).to_be_visible(timeout=120_000)
-    expect(page.locator(f"{SHOWN} .jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
+    expect(current.locator(".jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
     return app
 
 
@@ -275,7 +274,7 @@ def test_links_between_wizards_open_rendered_wizards_in_the_app(page, lab, scree
     page.screenshot(path=str(screenshots / "lab-wizard-home-from-link.png"))
     home.locator(".mlops-stage[data-stage=monitor] a.open").click()
     wizard = rendered_wizard(page, "06-monitor")
-    page.locator(f"{SHOWN} .mlops-wizard[data-ready][aria-busy=false]").wait_for()
+    wizard.and_(page.locator(".mlops-wizard[data-ready][aria-busy=false]")).wait_for()
     wizard.locator(".mlops-step-deliverables").click()
     wizard.locator(".mlops-continue").click()  # the last step's "Continue to stage 7"
     wizard = rendered_wizard(page, "07-migrate")
