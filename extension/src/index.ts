@@ -8,6 +8,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { ICatalogue, requestAPI } from './api';
 import { AcceleratorPanel } from './panel';
+import { routeWizardLinks } from './wizardlinks';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16">
   <g class="jp-icon3" fill="#616161">
@@ -86,6 +87,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .catch(error => console.warn('MLOps Accelerator: cannot read the stage catalogue', error));
     }
     launcher?.add({ command: CommandIDs.open, category: 'Other', rank: 1 });
+    // "All stages", "Stage N", "Continue to stage N+1" open the other wizards rendered, in the app
+    routeWizardLinks(app);
 
     void app.restored.then(() => panel.refresh());
   }

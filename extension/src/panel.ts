@@ -21,6 +21,7 @@ import {
   requestAPI
 } from './api';
 import { askSignoff } from './signoff';
+import { openRendered } from './wizardlinks';
 
 const POLL_MS = 4000;
 const RUN_POLL_MS = 1000;
@@ -111,15 +112,7 @@ export class AcceleratorPanel extends Widget {
       } else {
         // Open the wizard rendered: its one cell runs at once and its code is hidden, so a person
         // sees the wizard, not a code cell with no hint to run it.
-        const widget = (await this.commands.execute('docmanager:open', {
-          path: answer.path
-        })) as { context?: { sessionContext?: { ready: Promise<void> } } } | undefined;
-        await widget?.context?.sessionContext?.ready;
-        for (const command of ['notebook:hide-all-cell-code', 'notebook:run-all-cells']) {
-          if (this.commands.hasCommand(command)) {
-            await this.commands.execute(command);
-          }
-        }
+        await openRendered(this.commands, answer.path);
       }
     } catch (error) {
       void showErrorMessage('Cannot open the wizard', (error as Error).message);

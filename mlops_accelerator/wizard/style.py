@@ -7,6 +7,8 @@ import ipywidgets as W
 # Every colour is a JupyterLab theme variable, so light, dark and high-contrast themes stay legible.
 BLUE = "var(--jp-brand-color1, #1976d2)"
 RED = "var(--jp-error-color1, #d32f2f)"
+# red for small text: error-color1 is below 4.5:1 on the dark theme's notebook grey (set per theme below)
+RED_TEXT = "var(--mlops-red-text, #b71c1c)"
 GREEN = "var(--jp-success-color1, #388e3c)"
 ORANGE = "var(--jp-warn-color1, #f57c00)"
 GREY = "var(--jp-ui-font-color2, #555)"
@@ -16,6 +18,8 @@ BG2 = "var(--jp-layout-color2, #eee)"
 LINE = "var(--jp-border-color2, #e0e0e0)"
 
 CSS = f"""
+.mlops-app {{ --mlops-red-text: var(--jp-error-color0, #b71c1c); }}
+[data-jp-theme-light="false"] .mlops-app {{ --mlops-red-text: var(--jp-error-color2, #e57373); }}
 .mlops-app {{ font-family: var(--jp-ui-font-family, system-ui, sans-serif);
   color: {FG}; max-width: 1180px; margin: 0 auto; font-size: 14px; line-height: 1.45; }}
 .mlops-app .widget-html-content, .mlops-app .widget-label {{ font-family: inherit; font-size: 14px;
@@ -78,9 +82,9 @@ CSS = f"""
 .mlops-app .mlops-field .widget-textarea {{ margin: 2px 0; }}
 .mlops-invalid input, .mlops-invalid select, .mlops-invalid textarea {{ border-color: {RED} !important;
   background: {BG} !important; }}
-.mlops-error {{ color: {RED}; font-size: 12.5px; line-height: 1.35; margin-top: 2px; }}
+.mlops-error {{ color: {RED_TEXT}; font-size: 12.5px; line-height: 1.35; margin-top: 2px; }}
 .mlops-error-line {{ margin: 1px 0; }}
-.mlops-rule {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; color: {RED};
+.mlops-rule {{ font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; color: {RED_TEXT};
   background: {BG}; border-radius: 3px; padding: 0 4px; white-space: nowrap; }}
 .mlops-got {{ color: {FG}; }}
 .mlops-record {{ border-left: 3px solid {LINE}; padding-left: 12px; margin: 4px 0; }}
@@ -104,7 +108,7 @@ CSS = f"""
   padding: 6px 10px; white-space: normal; line-height: 1.3; box-shadow: none; font-size: 13px; }}
 .mlops-app .jupyter-button.mlops-tasklink-current {{ background: {BG}; border-color: {LINE};
   color: {BLUE}; font-weight: 600; }}
-.mlops-app .jupyter-button.mlops-tasklink-bad {{ color: {RED}; }}
+.mlops-app .jupyter-button.mlops-tasklink-bad {{ color: {RED_TEXT}; }}
 
 /* notes and panels */
 .mlops-card {{ border: 1px solid {LINE}; border-radius: 8px; padding: 12px 16px; background: {BG};

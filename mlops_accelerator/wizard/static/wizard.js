@@ -991,9 +991,10 @@ function render({ model, el }) {
   };
 
   back.addEventListener("click", () => { const i = stepIndex(model.get("step")); if (i > 0) go(steps()[i - 1].id); });
-  next.addEventListener("click", () => {
+  next.addEventListener("click", (ev) => {
     const i = stepIndex(model.get("step"));
-    if (next.disabled || i >= steps().length - 1) return;
+    // the second click of a double click is never a second step (even when Python answered in between)
+    if (ev.detail > 1 || next.disabled || i >= steps().length - 1) return;
     go(steps()[i + 1].id);
   });
 

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -166,17 +167,25 @@ def _local_only(route):
         route.abort()
 
 
+# Generous bounds for a loaded machine (JupyterLab restoring notebooks, kernels starting); every wait
+# ends as soon as its condition holds.
+TIMEOUT_MS = 120_000
+# Playwright's `expect` waits 5 s unless told: a check of Python's answer may take longer here.
+expect.set_options(timeout=60_000)
+
+
 def open_lab(context, lab: Lab):
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     page.route("**/*", _local_only)
     page.goto(f"{lab.url}/lab?token={lab.token}")
-    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
-    # Open the sidebar (the tab's data-id is the panel's id).
-    tab = page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]')
-    tab.wait_for(timeout=30_000)
-    if page.locator("#mlops-accelerator-panel").is_hidden():
-        tab.click()
-    page.wait_for_selector("#mlops-accelerator-panel .jp-MLOpsAccelerator-stage", timeout=30_000)
+    page.wait_for_selector("#jp-main-dock-panel")
+    page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]').wait_for()
+    # Show the sidebar once JupyterLab has restored its layout (which may show or hide it), by command:
+    # clicking its tab toggles it, and closed it whenever the restore had opened it first.
+    page.evaluate("async () => { await window.jupyterapp.restored;"
+                  " window.jupyterapp.shell.activateById('mlops-accelerator-panel'); }")
+    page.wait_for_selector("#mlops-accelerator-panel .jp-MLOpsAccelerator-stage")
     return page
 
 

@@ -21,9 +21,8 @@ def expand(page, number: int):
 
 def set_theme(page, theme: str):
     page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
-    light = "true" if theme == "JupyterLab Light" else "false"
-    page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'", timeout=20_000)
-    page.wait_for_timeout(500)
+    # JupyterLab names the theme on <body> once its stylesheet is loaded
+    page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=60_000)
 
 
 def test_sidebar_lists_seven_stages(page, lab):
@@ -95,7 +94,7 @@ def test_panel_follows_changes_made_elsewhere(page, lab):
     out = lab.cli("signoff", item["id"], "--by", "Alan Turing", "--role", item["signoff_roles"][0])
     assert out.returncode == 0, out.stderr
     row = stage.locator(f'.jp-MLOpsAccelerator-item[data-item="{item["id"]}"]')
-    expect(row.locator(".jp-MLOpsAccelerator-signed")).to_contain_text("Alan Turing", timeout=15_000)
+    expect(row.locator(".jp-MLOpsAccelerator-signed")).to_contain_text("Alan Turing", timeout=60_000)
 
 
 def test_run_stage_one_shows_progress_then_outputs(page, lab, screenshots):
@@ -115,7 +114,7 @@ def test_run_stage_one_shows_progress_then_outputs(page, lab, screenshots):
     path = notebook.get_attribute("data-path")
     assert (lab.root / path).is_file()
     notebook.click()
-    expect(page.locator(".jp-NotebookPanel").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".jp-NotebookPanel").first).to_be_visible(timeout=120_000)
     expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
         path.split("/")[-1][:20])
 
@@ -152,12 +151,12 @@ def test_wizard_button_opens_the_trusted_wizard_notebook(page, lab):
     stage = expand(page, 2)
     stage.locator('[data-action="wizard"]').click()
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
-    expect(tab).to_contain_text("02-design", timeout=30_000)
+    expect(tab).to_contain_text("02-design", timeout=120_000)
     assert (lab.root / "wizards" / "02-design.ipynb").is_file()
     assert (lab.root / "wizards" / "home.ipynb").is_file()  # its "All stages" link has a target
     # Rendered, not a code cell with no hint to run it: the cell runs on open and its code is hidden.
     wizard = page.locator(".jp-NotebookPanel:visible .jp-OutputArea .mlops-wizard[data-ready]")
-    expect(wizard).to_be_visible(timeout=90_000)
+    expect(wizard).to_be_visible(timeout=120_000)
     expect(page.locator(".jp-NotebookPanel:visible .jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
     # Trusted: JupyterLab shows no "Not Trusted" indicator for it.
     expect(page.locator(".jp-NotebookPanel:visible .jp-StatusItem-trust, "
@@ -175,7 +174,7 @@ def test_wizard_button_opens_the_trusted_wizard_notebook(page, lab):
 def test_launcher_card_and_palette_commands(page, lab):
     page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
     card = page.locator(".jp-LauncherCard", has_text="MLOps Accelerator")
-    expect(card).to_be_visible(timeout=15_000)
+    expect(card).to_be_visible(timeout=60_000)
     commands = page.evaluate("() => window.jupyterapp.commands.listCommands()")
     assert {"mlops-accelerator:open", "mlops-accelerator:refresh", "mlops-accelerator:open-wizard",
             "mlops-accelerator:run-stage"} <= set(commands)
@@ -191,17 +190,17 @@ def test_no_project_offers_create(browser, tmp_path):
                    else route.abort())
         page.goto(f"{lab.url}/lab?token={lab.token}")
         tab = page.locator('.jp-SideBar [data-id="mlops-accelerator-panel"]')
-        tab.wait_for(timeout=60_000)
+        tab.wait_for(timeout=120_000)
         if page.locator(PANEL).is_hidden():
             tab.click()
         button = page.locator(f'{PANEL} [data-action="create"]')
-        expect(button).to_be_visible(timeout=30_000)
+        expect(button).to_be_visible(timeout=120_000)
         page.locator(f"{PANEL} input[name=project-name]").fill("Bad Name")
         button.click()
         expect(page.locator(f"{PANEL} .jp-MLOpsAccelerator-errors li")).to_contain_text("name")
         page.locator(f"{PANEL} input[name=project-name]").fill("fresh-project")
         button.click()
-        expect(page.locator(STAGE)).to_have_count(7, timeout=30_000)
+        expect(page.locator(STAGE)).to_have_count(7, timeout=120_000)
         assert (lab.root / "mlops-accelerator.yaml").is_file()
         page.close()
     finally:
@@ -242,8 +241,43 @@ def test_a_failing_notebook_shows_its_cell_and_error_in_the_sidebar(browser, tmp
         page.locator(".jp-MLOpsAccelerator-refresh").click()
         row = stage.locator('.jp-MLOpsAccelerator-item[data-item="S1-01"]')
         expect(row.locator(".jp-MLOpsAccelerator-reapproval")).to_contain_text("sprint_length_weeks: 2 → 3",
-                                                                               timeout=30_000)
+                                                                               timeout=60_000)
         expect(row.locator('[data-action="signoff"]')).to_be_visible()
         page.close()
     finally:
         stop_lab(lab)
+
+
+def rendered_wizard(page, tab_name: str):
+    """The notebook `tab_name` is the current tab, drawn (its cell ran) with its code hidden."""
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        tab_name, timeout=120_000)
+    # the current tab's own node (hidden tabs may keep no lm-mod-hidden class to tell them apart)
+    current = page.locator("#" + page.evaluate("() => window.jupyterapp.shell.currentWidget.id"))
+    app = current.locator(".jp-OutputArea .mlops-app").first
+    expect(app).to_be_visible(timeout=120_000)
+    expect(current.locator(".jp-Cell-inputWrapper .jp-InputArea-editor")).to_be_hidden()
+    return app
+
+
+def test_links_between_wizards_open_rendered_wizards_in_the_app(page, lab, screenshots):
+    page.evaluate("window.mlopsSamePage = true")  # gone if a link left JupyterLab for a raw URL
+    stage = expand(page, 2)
+    stage.locator('[data-action="wizard"]').click()
+    wizard = rendered_wizard(page, "02-design")
+    wizard.locator(".mlops-header a", has_text="Stage 3").click()
+    wizard = rendered_wizard(page, "03-deploy")
+    expect(wizard.locator(".mlops-header h1")).to_have_text(lab.api("GET", "status")[1]["stages"][2]["title"])
+    wizard.locator(".mlops-header a", has_text="All stages").click()
+    home = rendered_wizard(page, "home")
+    expect(home.locator(".mlops-stage")).to_have_count(7)
+    page.screenshot(path=str(screenshots / "lab-wizard-home-from-link.png"))
+    home.locator(".mlops-stage[data-stage=monitor] a.open").click()
+    wizard = rendered_wizard(page, "06-monitor")
+    wizard.and_(page.locator(".mlops-wizard[data-ready][aria-busy=false]")).wait_for()
+    wizard.locator(".mlops-step-deliverables").click()
+    wizard.locator(".mlops-continue").click()  # the last step's "Continue to stage 7"
+    wizard = rendered_wizard(page, "07-migrate")
+    page.screenshot(path=str(screenshots / "lab-wizard-continue-to-stage-7.png"))
+    assert page.evaluate("window.mlopsSamePage === true")
+    assert not (lab.root / "home.ipynb").exists()  # opened beside the wizards, not at the root

@@ -9,7 +9,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from playwright.sync_api import expect
 from uihelpers import CHROMIUM, CHROMIUM_ARGS, VOILA_TOKEN, cli_argv, free_port, stop, wait_http
+
+# Playwright's `expect` waits 5 s unless told: a check of Python's answer may take longer here.
+expect.set_options(timeout=60_000)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +66,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     p = context.new_page()
-    p.set_default_timeout(60_000)
+    p.set_default_timeout(120_000)  # a loaded machine starts kernels slowly; waits end when they hold
     p.external_requests = []
 
     def route(r):

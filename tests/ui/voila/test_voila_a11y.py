@@ -4,20 +4,19 @@ no serious or critical violation (WCAG 2.1 A/AA and best practices, colour contr
 from __future__ import annotations
 
 import pytest
-from uihelpers import REPO
+from uihelpers import REPO, VOILA_TOKEN
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 STAGES = ["01-foundations", "02-design", "03-deploy", "04-data", "05-models", "06-monitor", "07-migrate"]
 RUN = """async () => {
   const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']});
+  const judged = r.passes.concat(r.violations).filter(v => v.id === 'color-contrast')
+    .reduce((n, v) => n + v.nodes.length, 0);
+  if (judged < 10) return [`color-contrast judged only ${judged} elements: the page was not really checked`];
   return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
     .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
 }"""
 
-
-
-# Failed on a fresh clone at the end of the session (issue 13 stays open): diagnose before re-enabling.
-pytestmark = pytest.mark.skip(reason="issue 13: failed on a fresh clone; to diagnose")
 
 def _axe(page) -> list[str]:
     if not page.evaluate("!!window.axe"):
@@ -33,7 +32,7 @@ def axe_ready():
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("name", STAGES)
 def test_every_step_has_no_serious_violation(page, voila_url, axe_ready, name, theme):
-    page.goto(f"{voila_url}/voila/render/{name}.ipynb?theme={theme}")
+    page.goto(f"{voila_url}/voila/render/{name}.ipynb?theme={theme}&token={VOILA_TOKEN}")
     page.wait_for_selector(".mlops-wizard[data-ready][aria-busy=false]")
     found = {}
     for step in ("guide", "settings", "review", "deliverables"):
@@ -49,12 +48,12 @@ def test_every_step_has_no_serious_violation(page, voila_url, axe_ready, name, t
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_errors_shown_and_home_page_have_no_serious_violation(page, voila_url, axe_ready, theme):
-    page.goto(f"{voila_url}/voila/render/02-design.ipynb?theme={theme}")
+    page.goto(f"{voila_url}/voila/render/02-design.ipynb?theme={theme}&token={VOILA_TOKEN}")
     page.wait_for_selector(".mlops-wizard[data-ready][aria-busy=false]")
     page.locator(".mlops-next").click()
     page.get_by_label("Storage account name", exact=True).fill("Not_Valid")
     page.wait_for_selector(".mlops-summary-errors")
     assert _axe(page) == []
-    page.goto(f"{voila_url}/voila/render/home.ipynb?theme={theme}")
+    page.goto(f"{voila_url}/voila/render/home.ipynb?theme={theme}&token={VOILA_TOKEN}")
     page.wait_for_selector(".mlops-stage")
     assert _axe(page) == []

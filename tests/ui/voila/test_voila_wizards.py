@@ -53,7 +53,7 @@ def test_home_page(page, voila_url):
     shot(page, "home")
     page.select_option(".mlops-role-filter select", label="Data Engineer")
     page.wait_for_selector("text=What is mine as Data Engineer?")
-    assert page.locator(".mlops-stage.dim").count() >= 1
+    expect(page.locator(".mlops-stage.dim")).not_to_have_count(0)  # the cards are another widget: wait for them
     shot(page, "home-data-engineer")
     href = page.locator(".mlops-stage[data-stage=design] a.open").get_attribute("href")
     assert href == "02-design.ipynb"
@@ -84,8 +84,7 @@ def test_a_second_next_while_busy_does_not_skip_a_step(page, voila_url):
     idle(page)
     page.locator(".mlops-next").dblclick()
     page.wait_for_selector(".mlops-step-settings.mlops-step-current")
-    idle(page)
-    page.wait_for_timeout(300)  # a skipped step would have been asked for by now
+    idle(page)  # a second step would have been taken in the browser, at the click, before this holds
     assert page.locator(".mlops-step-current").get_attribute("class").count("mlops-step-settings") == 1
     assert page.locator(".mlops-step-review.mlops-step-current").count() == 0
 
@@ -94,7 +93,8 @@ def test_record_lists_are_tables_and_off_features_hide_their_fields(page, voila_
     open_page(page, voila_url, "05-models.ipynb")
     next_step(page, "settings")
     nodes = page.locator(".mlops-f-distributed_training-node_count")
-    expect(nodes).to_be_hidden()  # distributed training is off
+    expect(nodes).to_have_count(1)  # drawn, and
+    expect(nodes).to_be_hidden()  # hidden: distributed training is off
     page.get_by_label("Enabled").first.check()
     expect(nodes).to_be_visible()
     open_page(page, voila_url, "01-foundations.ipynb")
@@ -142,6 +142,13 @@ def test_maturity_radar_follows_the_levels(page, voila_url):
         page.select_option(f".mlops-f-maturity_assessment-{i}-dimension select", label=dim)
     page.select_option(".mlops-f-maturity_assessment-0-current_level select", label="2 · Automated training")
     page.select_option(".mlops-f-maturity_assessment-2-current_level select", label="1 · DevOps but no MLOps")
+    # Wait for Python's redraw of these levels (the overall level alone was already 0 before them).
+    def now(dimension: str):
+        return page.locator(".mlops-radar-panel tbody tr").filter(
+            has=page.locator("th", has_text=re.compile(f"^{dimension}$"))).locator("td").first
+
+    expect(now("People")).to_have_text(re.compile(r"^2 · "))
+    expect(now("Model release")).to_have_text(re.compile(r"^1 · "))
     expect(page.locator(".mlops-radar-panel")).to_contain_text("Overall level: 0")
     assert radar.inner_html() != before  # redrawn as levels are chosen
     shot(page, "01-foundations-maturity-radar")
@@ -212,7 +219,11 @@ def test_run_stage_1_lists_outputs(page, voila_url):
     page.wait_for_function(
         "() => /succeeded|failed/.test(document.querySelector('.mlops-run-state')?.innerText || '')",
         timeout=300_000)
-    page.wait_for_timeout(1500)  # the last poll renders the outputs
+    # The poll that reports the end renders the outputs (or the log's reason) just after the state.
+    page.wait_for_function(
+        "() => /Outputs \\(\\d+\\)/.test(document.querySelector('.mlops-outputs')?.innerText || '')"
+        " || /no notebook templates/.test(document.querySelector('.mlops-log')?.innerText || '')",
+        timeout=60_000)
     log = page.locator(".mlops-log").inner_text()
     if "no notebook templates" in log:
         shot(page, "01-foundations-run-no-templates")
