@@ -24,6 +24,23 @@ def tracking_uri(project_dir: str | Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"
 
 
+def tracking_env(project_dir: str | Path) -> dict[str, str]:
+    """Environment for a child process that tracks or reads the registry of this project. Both URIs:
+    a child inherits MLFLOW_REGISTRY_URI from this process (mlflow.set_registry_uri sets it), and MLflow
+    prefers it to the tracking URI, so the registry of a project used earlier would win."""
+    uri = tracking_uri(project_dir)
+    return {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+
+
+def project_client(project_dir: str | Path):  # -> mlflow.tracking.MlflowClient (lazy import)
+    """An MlflowClient on this project's store for runs and the registry alike (see tracking_env:
+    `MlflowClient(tracking_uri)` alone takes the registry this process used last)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(project_dir)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
 def artifact_root(project_dir: str | Path) -> str:
     return (tracking_dir(project_dir) / "artifacts").as_uri()
 

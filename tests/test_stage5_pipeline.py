@@ -76,16 +76,15 @@ def _run_component(step: str, specs: Path, ports: dict[str, Path | str], cwd: Pa
 
 
 def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F811
-    from mlflow.tracking import MlflowClient
 
     from mlops_accelerator.dataprep.versioning import Registry
-    from mlops_accelerator.tracking import tracking_uri
+    from mlops_accelerator.tracking import project_client, tracking_env
 
     _models, files = _specs(proj)
     assert all(f["valid"] for f in files)
     specs = proj / azure_specs.FOLDER
     commit = _git(proj, "rev-parse", "HEAD").strip()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(proj), "GIT_COMMIT": commit,
+    env = {**os.environ, **tracking_env(proj), "GIT_COMMIT": commit,
            "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     for k in ("AZUREML_ARM_SUBSCRIPTION", "AZUREML_ARM_RESOURCEGROUP", "AZUREML_ARM_WORKSPACE_NAME"):
         env.pop(k, None)
@@ -102,7 +101,7 @@ def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F81
     assert evaluation["decision"] == "promote" and evaluation["metrics"]["roc_auc"] > 0.55
     registration = json.loads((out / "registration" / "registration.json").read_text())
     assert registration["registered"] and registration["alias"] == "champion"
-    version = MlflowClient(tracking_uri(proj)).get_model_version_by_alias("churn-classifier", "champion")
+    version = project_client(proj).get_model_version_by_alias("churn-classifier", "champion")
     assert version.tags["git_commit"] == commit and version.tags["data_asset"] == "churn-features:1"
     assert version.tags["primary_metric"] == "roc_auc"
     # Azure ML is unreachable: the deploy step stops with what it needs, not a hang
@@ -111,15 +110,14 @@ def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F81
 
 
 def test_a_candidate_below_a_threshold_fails_the_register_step_naming_the_metric(proj, tmp_path):  # noqa: F811
-    from mlflow.tracking import MlflowClient
 
     from mlops_accelerator.dataprep.versioning import Registry
-    from mlops_accelerator.tracking import tracking_uri
+    from mlops_accelerator.tracking import project_client, tracking_env
 
     _specs(proj, metric_thresholds=[{"metric": "roc_auc", "direction": "at_least", "value": 0.99}],
            hyperparameter_tuning={"enabled": False})
     specs = proj / azure_specs.FOLDER
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(proj), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, **tracking_env(proj), "MLFLOW_DISABLE_TELEMETRY": "true"}
     out = tmp_path / "o"
     ports = {"settings": specs / "settings.json", "data": proj / Registry(proj).get("churn-features")["local_path"],
              "prepared": out / "p", "model": out / "m", "evaluation": out / "e", "registration": out / "r"}
@@ -127,4 +125,4 @@ def test_a_candidate_below_a_threshold_fails_the_register_step_naming_the_metric
         assert _run_component(step, specs, ports, proj, env).returncode == 0, step
     done = _run_component("register", specs, ports, proj, env)
     assert done.returncode == 1 and "roc_auc" in done.stderr and "0.99" in done.stderr
-    assert not MlflowClient(tracking_uri(proj)).search_model_versions("name='churn-classifier'")
+    assert not project_client(proj).search_model_versions("name='churn-classifier'")

@@ -161,7 +161,8 @@ def run_parity(*, legacy_root: str | Path, migrated_root: str | Path, work_dir: 
     _copy(migrated_root, work / "migrated")
     mrun = client.create_run(exp_id, run_name="migrated (SDK v2 command)",
                              tags={"mlops.side": "migrated", "mlops.data_version": version})
-    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_RUN_ID": mrun.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
+    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri,  # both: see tracking.tracking_env
+           "MLFLOW_RUN_ID": mrun.info.run_id, "MLFLOW_EXPERIMENT_ID": exp_id}
     env.update({f"AZURE_ML_INPUT_{inputs.get(name) or input_name(name)}": str(path) for name, path in files.items()})
     migrated = _Side([sys.executable, entry.name, *arguments], work / "migrated" / entry.parent, env)
 

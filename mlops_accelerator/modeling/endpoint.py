@@ -82,7 +82,7 @@ def http(method: str, url: str, body: Any = None, timeout: float = 10.0,
 def serve(project_dir: str | Path, model_uri: str, port: int, *, endpoint: str, deployment: str,
           collect: bool = True, wait_s: float = 90.0) -> dict[str, Any]:
     """Start the endpoint and wait until healthy. ModelingError naming the port or the log otherwise."""
-    from ..tracking import tracking_uri
+    from ..tracking import tracking_env
 
     project_dir = Path(project_dir).resolve()
     current = status(project_dir)
@@ -99,7 +99,7 @@ def serve(project_dir: str | Path, model_uri: str, port: int, *, endpoint: str, 
            "--log-dir", str(inference_log_dir(project_dir))]
     if not collect:
         cmd.append("--no-collector")
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(project_dir), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, **tracking_env(project_dir), "MLFLOW_DISABLE_TELEMETRY": "true"}
     with open(logs, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                 cwd=project_dir)

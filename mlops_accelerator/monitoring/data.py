@@ -65,14 +65,12 @@ def _read_parquet_folder(path: Path) -> Any:
 
 def champion_asset(project_dir: Path, model_name: str | None) -> str | None:
     """The data asset version (`name:version`) the registry's champion was trained on, if known."""
-    from ..tracking import tracking_dir, tracking_uri
+    from ..tracking import project_client, tracking_dir
 
     if not model_name or not (tracking_dir(project_dir) / "mlflow.db").is_file():
         return None
-    from mlflow.tracking import MlflowClient
-
     try:
-        version = MlflowClient(tracking_uri(project_dir)).get_model_version_by_alias(model_name, "champion")
+        version = project_client(project_dir).get_model_version_by_alias(model_name, "champion")
     except Exception:  # no such model or alias yet: fall back to the newest asset version
         return None
     return version.tags.get("data_asset") or None
