@@ -61,6 +61,16 @@ RECORD = ("import json, os, time, psutil\nfrom pathlib import Path\n"
           "'json_leaked': hasattr(json, 'LEAK')}))\n")
 
 
+
+def _run_both(project):
+    """Run the stage's two notebooks one after the other; what each recorded, and the outputs folder."""
+    code, out = invoke(project, "run", "foundations", "--jobs", "1")
+    assert code == 0, out
+    run = list(project.events("run_finished"))[-1]
+    outputs = project.root / run["run_dir"] / "01-foundations"
+    return (json.loads((outputs / "first.json").read_text()), json.loads((outputs / "second.json").read_text()),
+            outputs)
+
 def test_each_notebook_gets_a_fresh_kernel_started_ahead_of_need(project, tmp_path, monkeypatch):
     stage = _stage(tmp_path, monkeypatch)
     # One slot: the second notebook runs on the same pool right after the first.
@@ -71,12 +81,7 @@ def test_each_notebook_gets_a_fresh_kernel_started_ahead_of_need(project, tmp_pa
               "assert 'LEAK' not in globals(), 'a global of the previous notebook is visible'\n"
               "assert not hasattr(json, 'LEAK'), 'a module changed by the previous notebook is visible'\n"
               "assert 'LEAK' not in os.environ, 'the previous notebook changed this environment'")
-    code, out = invoke(project, "run", "foundations", "--jobs", "1")
-    assert code == 0, out
-    run = list(project.events("run_finished"))[-1]
-    outputs = project.root / run["run_dir"] / "01-foundations"
-    first = json.loads((outputs / "first.json").read_text())
-    second = json.loads((outputs / "second.json").read_text())
+    first, second, outputs = _run_both(project)
     assert first["pid"] != second["pid"]
     assert not second["leaked"] and not second["json_leaked"]
     assert second["cwd"] == str(outputs)  # the kernel runs in its notebook's output folder
@@ -213,12 +218,7 @@ def test_preloaded_modules_are_shared_but_their_state_is_not(project, tmp_path, 
               + "import mlops_accelerator.settings.design as d\nd.LEAK = True")
     _notebook(stage / "02-looks-for-it.ipynb", "NAME = 'second'\n" + STATE, uses
               + "import mlops_accelerator.settings.design as d\nassert not hasattr(d, 'LEAK'), 'shared module state'")
-    code, out = invoke(project, "run", "foundations", "--jobs", "1")
-    assert code == 0, out
-    run = list(project.events("run_finished"))[-1]
-    outputs = project.root / run["run_dir"] / "01-foundations"
-    first = json.loads((outputs / "first.json").read_text())
-    second = json.loads((outputs / "second.json").read_text())
+    first, second, outputs = _run_both(project)
     assert first["preloaded"] and second["preloaded"]  # imported by the template, before any cell ran
     assert not first["numpy"] and not second["numpy"]
     assert first["random"] != second["random"]  # the random module is reseeded in every kernel

@@ -287,6 +287,17 @@ def _put_rg(fake: FakeAzure, g, q, data, path):
     return _ok(fake.get(path), 200 if existed else 201)
 
 
+def _plan(g, props, location):
+    """The resources an ARM deployment body would create (via the fake's template evaluator), or an
+    InvalidTemplate error response."""
+    ctx = {"subscription": g["sub"], "resource_group": g["rg"], "location": location}
+    params = {k: v.get("value") for k, v in (props.get("parameters") or {}).items()}
+    try:
+        return arm_template.resources(props["template"], params, ctx), None
+    except arm_template.TemplateError as exc:
+        return None, _error(400, "InvalidTemplate", str(exc))
+
+
 @route("PUT", DEPLOY)
 def _put_deployment(fake: FakeAzure, g, q, data, path):
     validate(_models("Deployment"), data)
@@ -294,12 +305,9 @@ def _put_deployment(fake: FakeAzure, g, q, data, path):
     rg = fake.get(f"/subscriptions/{g['sub']}/resourceGroups/{g['rg']}")
     if rg is None:
         return _error(404, "ResourceGroupNotFound", f"Resource group '{g['rg']}' could not be found.")
-    ctx = {"subscription": g["sub"], "resource_group": g["rg"], "location": rg["location"]}
-    params = {k: v.get("value") for k, v in (props.get("parameters") or {}).items()}
-    try:
-        planned = arm_template.resources(props["template"], params, ctx)
-    except arm_template.TemplateError as exc:
-        return _error(400, "InvalidTemplate", str(exc))
+    planned, error = _plan(g, props, rg["location"])
+    if error:
+        return error
     fake.seed(path, {"type": "Microsoft.Resources/deployments",
                      "properties": {"provisioningState": "Running", "mode": props["mode"]}})
 
@@ -322,12 +330,9 @@ def _put_deployment(fake: FakeAzure, g, q, data, path):
 def _validate_deployment(fake: FakeAzure, g, q, data, path):
     validate(_models("Deployment"), data)
     props = data["properties"]
-    ctx = {"subscription": g["sub"], "resource_group": g["rg"], "location": "westeurope"}
-    params = {k: v.get("value") for k, v in (props.get("parameters") or {}).items()}
-    try:
-        planned = arm_template.resources(props["template"], params, ctx)
-    except arm_template.TemplateError as exc:
-        return _error(400, "InvalidTemplate", str(exc))
+    planned, error = _plan(g, props, "westeurope")
+    if error:
+        return error
     return _ok({"id": path.rsplit("/validate", 1)[0], "name": g["dep"],
                 "properties": {"provisioningState": "Succeeded", "mode": props["mode"],
                                "validatedResources": [{"id": r["id"]} for r in planned]}})
@@ -338,12 +343,9 @@ def _what_if(fake: FakeAzure, g, q, data, path):
     validate(_models("DeploymentWhatIf"), data)
     props = data["properties"]
     rg = fake.get(f"/subscriptions/{g['sub']}/resourceGroups/{g['rg']}") or {"location": "westeurope"}
-    ctx = {"subscription": g["sub"], "resource_group": g["rg"], "location": rg["location"]}
-    params = {k: v.get("value") for k, v in (props.get("parameters") or {}).items()}
-    try:
-        planned = arm_template.resources(props["template"], params, ctx)
-    except arm_template.TemplateError as exc:
-        return _error(400, "InvalidTemplate", str(exc))
+    planned, error = _plan(g, props, rg["location"])
+    if error:
+        return error
     changes = [{"resourceId": r["id"], "changeType": "NoChange" if fake.get(r["id"]) else "Create"}
                for r in planned]
     op_url = fake.new_operation(lambda: {"status": "Succeeded", "properties": {"changes": changes}})
