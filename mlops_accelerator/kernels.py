@@ -65,6 +65,11 @@ class PoolKernelManager(KernelManager):
             self.provisioner = forked
         return cmd, kw
 
+    async def _async_finish_shutdown(self, waittime: float | None = None, pollinterval: float = 0.1,
+                                     restart: bool = False) -> None:
+        # Look for the exit every 20 ms, not 100: a run returns only once its last kernels are gone.
+        await super()._async_finish_shutdown(waittime, pollinterval=0.02, restart=restart)
+
     def client(self, **kwargs: Any) -> Any:
         kc = super().client(**kwargs)
         self.handed_out_clients.append(kc)
