@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..lean_imports import skip_iri_grammar  # before azure-ai-ml: half its import cost buys nothing here
 from . import DataPrepError
 
 # Built-in data-plane roles (role definition ids are the same in every tenant).
@@ -84,6 +85,7 @@ def _entry(env: str, kind: str, path: Path, out: Path, problems: list[str]) -> d
 
 def write_datastores(output_dir: str | Path, data: Any, environments: list[str]) -> dict[str, Any]:
     """Datastore YAML per environment, loaded back. Returns the report (files, datastores as loaded)."""
+    skip_iri_grammar()
     from azure.ai.ml import load_datastore
 
     out = Path(output_dir)
@@ -110,6 +112,7 @@ def write_datastores(output_dir: str | Path, data: Any, environments: list[str])
 def write_asset_specs(output_dir: str | Path, environments: list[str],
                       registered: list[dict[str, Any]]) -> dict[str, Any]:
     """Data asset YAML per environment for every registered version, loaded back with load_data."""
+    skip_iri_grammar()
     from azure.ai.ml import load_data
     from azure.ai.ml.entities import Data
 
