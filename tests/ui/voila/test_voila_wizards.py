@@ -79,6 +79,40 @@ def test_settings_step_renders_on_every_fresh_load(watched, voila_url, number, s
     shot(page, f"{number:02d}-{slug}-settings")
 
 
+# Everything drawn in a task card, checked against the card: nothing reaches past its right edge, and no
+# box (a record table's scroll wrapper, an input) hides content sideways.
+OVERFLOWS = """() => {
+  const out = [];
+  for (const card of document.querySelectorAll('.mlops-settings-pane .mlops-task:not([hidden])')) {
+    const edge = card.getBoundingClientRect().right;
+    for (const el of card.querySelectorAll('*')) {
+      if (el.closest('.mlops-visually-hidden, [hidden]')) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width) continue;
+      const name = `${card.dataset.task} ${el.tagName.toLowerCase()}.${el.className}`;
+      if (r.right > edge + 0.5) out.push(`${name} ends ${Math.round(r.right - edge)} px past its card`);
+      if (el.scrollWidth > el.clientWidth + 1 && !['visible', 'clip'].includes(getComputedStyle(el).overflowX))
+        out.push(`${name} hides ${el.scrollWidth - el.clientWidth} px sideways`);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("number,slug", list(enumerate(STAGES, 1)))
+def test_settings_step_fits_its_cards_at_1280_and_1400_px(page, voila_url, number, slug):
+    open_page(page, voila_url, f"{number:02d}-{slug}.ipynb")
+    next_step(page, "settings")
+    page.locator(".mlops-tasklink", has_text="All tasks").click()  # every task card at once
+    expect(page.locator(".mlops-settings-pane .mlops-task:not([hidden])")).not_to_have_count(0)
+    found = {}
+    for width in (1280, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"() => document.documentElement.clientWidth === {width}")
+        found[width] = page.evaluate(OVERFLOWS)
+    assert found == {1280: [], 1400: []}
+
+
 def test_a_second_next_while_busy_does_not_skip_a_step(page, voila_url):
     open_page(page, voila_url, "03-deploy.ipynb")
     idle(page)
