@@ -33,6 +33,23 @@ def console_errors(page) -> list[str]:
     return [m for m in page.console_messages_seen if m.startswith(("error:", "pageerror:"))]
 
 
+# Elements (a selector) cut by a box around them that hides overflow: [description], empty when none.
+CLIPPED = """(selector) => {
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const r = el.getBoundingClientRect();
+    for (let box = el.parentElement; box && r.width; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX === 'visible') continue;
+      const b = box.getBoundingClientRect();
+      const left = b.left + box.clientLeft;
+      if (r.left < left - 0.5 || r.right > left + box.clientWidth + 0.5)
+        out.push(`${el.className} ${el.dataset.stage || ''} cut by ${box.tagName}.${box.className}`);
+    }
+  }
+  return out;
+}"""
+
+
 @pytest.fixture
 def watched(page):
     page.console_messages_seen = []
@@ -50,6 +67,11 @@ def test_home_page(page, voila_url):
     expect(page.locator(".mlops-role-filter select")).to_have_value(re.compile(r".+"))  # never an empty box
     assert page.locator(".mlops-role-filter select option:checked").inner_text().replace("\xa0", " ") == \
         "Everyone: show all stages"
+    for width in (1280, 1400):  # no stage card cut by a box around it (a 2 px margin once cut the last column)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"() => document.documentElement.clientWidth === {width}")
+        assert page.evaluate(CLIPPED, ".mlops-stage") == [], width
+    page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "home")
     page.select_option(".mlops-role-filter select", label="Data Engineer")
     page.wait_for_selector("text=What is mine as Data Engineer?")
