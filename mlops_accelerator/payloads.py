@@ -110,6 +110,15 @@ class StageStatus(Payload):
     items: list[Item]
 
 
+class PreflightFinding(Payload):
+    """One problem the last Azure pre-flight found (`preflight`, or an azureml run), and the setting to change."""
+
+    env: str
+    check: str
+    message: str
+    setting: str  # <stage slug>.<field path>
+
+
 class Status(Payload):
     project: str
     root: str | None
@@ -118,6 +127,9 @@ class Status(Payload):
     roles: list[Role]
     user: str
     voila: bool
+    azureml_stages: list[str] = []  # the stages the azureml target runs in this release (REST API only)
+    preflight: list[PreflightFinding] = []  # the last pre-flight's findings (REST API only)
+    preflight_at: str | None = None
 
 
 class StageInfo(Payload):
@@ -151,6 +163,15 @@ class RunNotebook(Payload):
     error: NotebookError | None
 
 
+class AzureJob(Payload):
+    """A notebook's Azure ML job (the azureml target), as the run's ledger events last reported it."""
+
+    key: str  # <stage folder>/<notebook>
+    job: str
+    status: str | None
+    studio_url: str | None
+
+
 class RunProgress(Payload):
     run_id: str
     state: RunState
@@ -160,9 +181,10 @@ class RunProgress(Payload):
     run_dir: str | None
     outputs: list[str]
     log_tail: str
+    jobs: list[AzureJob] = []
 
 
 # The payloads the front end reads, in the order they are written to payloads.ts.
 EXPORTED: tuple[type[Payload], ...] = (FieldError, Role, Signoff, CheckOutcome, SettingsChange, Reapproval, Item,
-                                       LastRun, SettingsState, DeliverableCounts, StageStatus, Status, StageInfo,
-                                       Catalogue, NotebookError, RunNotebook, RunProgress)
+                                       LastRun, SettingsState, DeliverableCounts, StageStatus, PreflightFinding,
+                                       Status, StageInfo, Catalogue, NotebookError, RunNotebook, AzureJob, RunProgress)

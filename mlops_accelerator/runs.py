@@ -62,8 +62,12 @@ def run_progress(project: Project, run_id: str) -> dict[str, Any]:
     run_dir = project.root / "runs" / run_id
     started = finished = None
     notebooks = []
+    jobs: dict[str, dict[str, Any]] = {}  # the azureml target: each notebook's job, latest status
     for event in project.events(run_id=run_id):
-        if event["type"] == "run_started":
+        if event["type"] == "azureml_job" and event.get("key") and event.get("job"):
+            job = jobs.setdefault(str(event["key"]), {"key": str(event["key"]), "status": None, "studio_url": None})
+            job.update({k: str(event[k]) for k in ("job", "status", "studio_url") if event.get(k)})
+        elif event["type"] == "run_started":
             started = event
         elif event["type"] == "notebook_finished":
             notebooks.append({k: event.get(k) for k in
@@ -89,5 +93,5 @@ def run_progress(project: Project, run_id: str) -> dict[str, Any]:
         "total": len(started["notebooks"]) if started else None,
         "finished": len(notebooks), "notebooks": notebooks,
         "run_dir": str(Path("runs") / run_id) if run_dir.exists() else None,
-        "outputs": outputs, "log_tail": log_tail,
+        "outputs": outputs, "log_tail": log_tail, "jobs": list(jobs.values()),
     }

@@ -269,6 +269,20 @@ def _voila_enabled(serverapp: Any) -> bool:
                for name, ext in serverapp.extension_manager.extensions.items())
 
 
+def _azure_status(project: Project) -> dict[str, Any]:
+    """What the sidebar shows of the azureml target: the stages it runs, and the last pre-flight's findings
+    (kept in the project by `preflight` and azureml runs), each naming the setting to change."""
+    from .azure.preflight import latest_findings
+    from .targets import azureml_stages
+
+    saved = latest_findings(project.root)
+    keys = ("env", "check", "message", "setting")
+    findings = [{k: str(f.get(k) or "") for k in keys} for f in saved.get("findings") or []
+                if isinstance(f, dict) and f.get("setting")]
+    return {"azureml_stages": list(azureml_stages()), "preflight": findings,
+            "preflight_at": str(saved["at"]) if saved.get("at") else None}
+
+
 class CatalogueHandler(BaseHandler):
     """The stages' identity (payloads.Catalogue): the front end's only source for the stage list."""
 
@@ -298,6 +312,7 @@ class StatusHandler(BaseHandler):
             data["roles"] = _roles()
             data["user"] = getattr(self.current_user, "name", None) or ""
             data["voila"] = _voila_enabled(self.serverapp)
+            data.update(_azure_status(project))
             self.reply(data)
 
     def _run_dir(self, project: Project, run_dir: Any) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -47,7 +48,8 @@ def main() -> int:
     root = tmp / "proj"
     subprocess.run([*serve_argv(), "init", str(root), "--sample"], check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([*serve_argv(), "-C", str(root), "serve", "--port", str(port)],
+    token = secrets.token_hex(16)  # `serve` requires one
+    server = subprocess.Popen([*serve_argv(), "-C", str(root), "serve", "--port", str(port), "--token", token],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     clipped = 0
@@ -60,7 +62,7 @@ def main() -> int:
                 for theme in ("light", "dark"):
                     page = browser.new_page(viewport={"width": opts.width, "height": 900})
                     _offline(page)
-                    page.goto(f"{base}/voila/render/{name}.ipynb?theme={theme}")
+                    page.goto(f"{base}/voila/render/{name}.ipynb?theme={theme}&token={token}")
                     page.wait_for_function(WIZARD_READY, timeout=120_000)
                     page.locator(".mlops-next").click()
                     page.wait_for_function(SETTINGS_SHOWN, timeout=60_000)

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from mlops_accelerator import payloads
+
 pytest.importorskip("jupyter_server")
 from tornado.httpclient import HTTPClientError  # noqa: E402
 
@@ -575,3 +577,32 @@ async def test_a_slow_project_read_does_not_block_the_server(api, project, jp_fe
         release.set()
     code, _ = await pending
     assert code == 200
+
+
+async def test_status_carries_the_azureml_stages_and_the_last_preflight_findings(api, project):
+    from mlops_accelerator.azure.preflight import Finding, save_findings
+
+    code, data = await api("GET", "status")
+    assert code == 200 and data["preflight"] == [] and data["preflight_at"] is None
+    assert data["azureml_stages"] == ["foundations", "design", "deploy"]
+    taken = Finding("dev", "names", "storage account name 'stx' is taken", "design.storage_account_name")
+    save_findings(project, [taken])
+    code, data = await api("GET", "status")
+    assert data["preflight"] == [{"env": "dev", "check": "names", "message": "storage account name 'stx' is taken",
+                                  "setting": "design.storage_account_name"}]
+    assert data["preflight_at"]
+    payloads.Status.model_validate(data)
+
+
+def test_run_progress_lists_an_azureml_runs_jobs_with_their_latest_status(project):
+    from mlops_accelerator.runs import run_progress
+
+    for status in ("Queued", "Running"):
+        project.record("azureml_job", run_id="r1", key="01-foundations/01-team", job="mlops-r1-01", status=status,
+                       studio_url="https://ml.azure.com/runs/mlops-r1-01")
+    project.record("azureml_job", run_id="r0", key="01-foundations/01-team", job="mlops-r0-01", status="Completed")
+    (project.root / "runs" / "r1").mkdir(parents=True)
+    progress = run_progress(project, "r1")
+    assert progress["jobs"] == [{"key": "01-foundations/01-team", "job": "mlops-r1-01", "status": "Running",
+                                 "studio_url": "https://ml.azure.com/runs/mlops-r1-01"}]  # only this run's
+    payloads.RunProgress.model_validate(progress)

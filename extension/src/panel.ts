@@ -11,8 +11,10 @@ import { Widget } from '@lumino/widgets';
 
 import {
   APIError,
+  IAzureJob,
   IItem,
   INotebookError,
+  IPreflightFinding,
   IReapproval,
   IRunProgress,
   IStageStatus,
@@ -123,7 +125,11 @@ export class AcceleratorPanel extends Widget {
   async runStage(stage: string): Promise<void> {
     try {
       // The server names the stage by its slug, whether it was asked by number or slug.
-      const { run_id, stages } = await post<{ run_id: string; stages: string[] }>('runs', { stages: [stage] });
+      const target = this.targets.get(stage) ?? 'local';
+      const { run_id, stages } = await post<{ run_id: string; stages: string[] }>('runs', {
+        stages: [stage],
+        target
+      });
       const slug = stages[0];
       this.runs.set(slug, {
         run_id,
@@ -133,7 +139,8 @@ export class AcceleratorPanel extends Widget {
         notebooks: [],
         run_dir: null,
         outputs: [],
-        log_tail: ''
+        log_tail: '',
+        jobs: []
       });
       this.expanded.add(slug);
       this.render();
@@ -346,6 +353,7 @@ export class AcceleratorPanel extends Widget {
       }
       this.render();
     };
+    const findings = this.findingsOf(stage.slug);
     const everyone = stage.roles.length >= roleNames.size;
     const badges = everyone
       ? [
@@ -378,6 +386,14 @@ export class AcceleratorPanel extends Widget {
         { class: 'jp-MLOpsAccelerator-stageHead', 'aria-expanded': String(open), onclick: toggle },
         h('span', { class: 'jp-MLOpsAccelerator-number' }, String(stage.number)),
         h('span', { class: 'jp-MLOpsAccelerator-title' }, stage.title),
+        findings.length
+          ? h(
+              'span',
+              { class: 'jp-MLOpsAccelerator-findingCount', title: 'Azure pre-flight findings' },
+              `⚠ ${findings.length}`,
+              h('span', { class: 'jp-MLOpsAccelerator-srOnly' }, ' Azure pre-flight finding(s)')
+            )
+          : null,
         h('span', { class: 'jp-MLOpsAccelerator-count' }, `${d.done}/${d.total}`)
       ),
       h(
@@ -404,12 +420,13 @@ export class AcceleratorPanel extends Widget {
       h('button', { class: `jp-Button jp-mod-styled ${extra}`, 'data-action': action, onclick }, label);
     const run = this.runs.get(stage.slug);
     const running = run && (run.state === 'queued' || run.state === 'running');
+    const onAzure = this.targets.get(stage.slug) === 'azureml';
     const actions = h(
       'div',
       { class: 'jp-MLOpsAccelerator-actions' },
       button('Open wizard', 'wizard', () => void this.openWizard(stage.number), 'jp-mod-accept'),
       this.status?.voila ? button('Voila preview', 'voila', () => void this.openWizard(stage.number, true)) : null,
-      button(running ? 'Running…' : 'Run stage', 'run', () => void this.runStage(stage.slug)),
+      button(running ? 'Running…' : onAzure ? 'Run on Azure ML' : 'Run stage', 'run', () => void this.runStage(stage.slug)),
       button('Check', 'check', () => void this.checkStage(stage.slug))
     );
     if (running) {
@@ -434,10 +451,73 @@ export class AcceleratorPanel extends Widget {
     return h(
       'div',
       { class: 'jp-MLOpsAccelerator-body' },
+      this.renderTarget(stage.slug),
       actions,
       settings,
+      this.renderFindings(stage.slug),
       run ? this.renderRun(run) : last,
       h('ul', { class: 'jp-MLOpsAccelerator-items' }, ...stage.items.map(i => this.renderItem(i)))
+    );
+  }
+
+  /** Where the stage's notebooks run, offered only where the azureml target covers the stage. */
+  private renderTarget(slug: string): HTMLElement | null {
+    if (!this.status?.azureml_stages?.includes(slug)) {
+      return null;
+    }
+    const current = this.targets.get(slug) ?? 'local';
+    const select = h(
+      'select',
+      {
+        class: 'jp-mod-styled',
+        name: 'target',
+        'data-action': 'target',
+        title: 'Azure ML: sign-in and the pre-flight checks come first; findings appear below',
+        onchange: (ev: Event) => {
+          this.targets.set(slug, (ev.target as HTMLSelectElement).value);
+          this.render();
+        }
+      },
+      h('option', { value: 'local', selected: current === 'local' }, 'This machine'),
+      h('option', { value: 'azureml', selected: current === 'azureml' }, 'Azure ML')
+    );
+    return h('label', { class: 'jp-MLOpsAccelerator-target' }, h('span', {}, 'Run on'), select);
+  }
+
+  /** The last pre-flight's findings that name a setting of this stage. */
+  private findingsOf(slug: string): IPreflightFinding[] {
+    return (this.status?.preflight ?? []).filter(f => f.setting.startsWith(`${slug}.`));
+  }
+
+  /** The findings beside the settings they name: informative, they block nothing here. */
+  private renderFindings(slug: string): HTMLElement | null {
+    const findings = this.findingsOf(slug);
+    if (!findings.length) {
+      return null;
+    }
+    const at = this.status?.preflight_at;
+    return h(
+      'div',
+      { class: 'jp-MLOpsAccelerator-findings', 'data-findings': String(findings.length) },
+      h(
+        'div',
+        { class: 'jp-MLOpsAccelerator-findingsHead' },
+        `Azure pre-flight${at ? ` of ${at.slice(0, 16).replace('T', ' ')}` : ''}: ` +
+          `${findings.length} finding(s) to fix in the settings`
+      ),
+      h(
+        'ul',
+        {},
+        ...findings.map(f => {
+          const setting = f.setting.slice(slug.length + 1);
+          return h(
+            'li',
+            { 'data-setting': setting },
+            h('code', {}, setting),
+            ` (${f.env}, ${f.check}): ${f.message}`
+          );
+        })
+      )
     );
   }
 
@@ -488,8 +568,9 @@ export class AcceleratorPanel extends Widget {
           `${n.notebook}: ${describeError(n.error)}`
         )
       ),
+      renderJobs(run.jobs ?? []),
       run.state === 'failed' && !failed.length && run.log_tail
-        ? h('pre', { class: 'jp-MLOpsAccelerator-log' }, run.log_tail.slice(-600))
+        ? h('pre', { class: 'jp-MLOpsAccelerator-log' }, failure(run.log_tail))
         : null,
       notebooks.length || others.length
         ? h(
@@ -556,10 +637,44 @@ export class AcceleratorPanel extends Widget {
   status: IStatus | null = null;
   role = '';
   readonly expanded = new Set<string>();
+  readonly targets = new Map<string, string>(); // stage slug -> 'local' | 'azureml', as chosen
   readonly runs = new Map<string, IRunProgress>();
   private _signature = '';
   private _noProject = false;
   private _poll = 0;
+}
+
+/** Why a run failed, from its log: the CLI's last 'error:' line (whole: an Azure sign-in error is long and
+ * ends with what to do), else the log's last lines. */
+function failure(log: string): string {
+  const line = log.split('\n').reverse().find(l => l.startsWith('error:'));
+  return line ? line.slice(0, 2000) : log.slice(-600);
+}
+
+/** An azureml run's jobs: each notebook's Azure ML job, its status and a link to it in the studio. */
+function renderJobs(jobs: IAzureJob[]): HTMLElement | null {
+  if (!jobs.length) {
+    return null;
+  }
+  return h(
+    'ul',
+    { class: 'jp-MLOpsAccelerator-jobs', 'aria-label': 'Azure ML jobs' },
+    ...jobs.map(j =>
+      h(
+        'li',
+        { 'data-job': j.job },
+        `${j.key.split('/').slice(-1)[0]}: `,
+        j.studio_url?.startsWith('https://')
+          ? h(
+              'a',
+              { class: 'jp-MLOpsAccelerator-link', href: j.studio_url, target: '_blank', rel: 'noopener noreferrer' },
+              j.job
+            )
+          : h('code', {}, j.job),
+        j.status ? ` · ${j.status}` : ''
+      )
+    )
+  );
 }
 
 /** A failed notebook's error as the server reports it: the cell, the exception and its message. */

@@ -93,6 +93,14 @@ export interface IStageStatus {
   items: IItem[];
 }
 
+/** One problem the last Azure pre-flight found (`preflight`, or an azureml run), and the setting to change. */
+export interface IPreflightFinding {
+  env: string;
+  check: string;
+  message: string;
+  setting: string;
+}
+
 export interface IStatus {
   project: string;
   root: string | null;
@@ -101,6 +109,9 @@ export interface IStatus {
   roles: IRole[];
   user: string;
   voila: boolean;
+  azureml_stages?: string[];
+  preflight?: IPreflightFinding[];
+  preflight_at?: string | null;
 }
 
 /** A stage's identity, from the catalogue. */
@@ -132,6 +143,14 @@ export interface IRunNotebook {
   error: INotebookError | null;
 }
 
+/** A notebook's Azure ML job (the azureml target), as the run's ledger events last reported it. */
+export interface IAzureJob {
+  key: string;
+  job: string;
+  status: string | null;
+  studio_url: string | null;
+}
+
 export interface IRunProgress {
   run_id: string;
   state: RunState;
@@ -141,4 +160,5 @@ export interface IRunProgress {
   run_dir: string | null;
   outputs: string[];
   log_tail: string;
+  jobs?: IAzureJob[];
 }

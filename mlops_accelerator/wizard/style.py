@@ -25,6 +25,9 @@ CSS = f"""
 .mlops-app .widget-html-content, .mlops-app .widget-label {{ font-family: inherit; font-size: 14px;
   line-height: 1.45; }}
 .mlops-app .widget-html, .mlops-app .widget-html-content {{ height: auto; width: 100%; }}
+/* a full-width HTML widget keeps no side margins: ipywidgets' 2 px made it 2 px wider than its box,
+   whose overflow clipped the right edge of the home page's last column of stage cards */
+.mlops-app .widget-html {{ margin-left: 0; margin-right: 0; }}
 .mlops-app h1, .mlops-app h2, .mlops-app h3 {{ font-weight: 600; margin: 0; }}
 .mlops-header {{ display: flex; justify-content: space-between; align-items: flex-end;
   border-bottom: 1px solid {LINE}; padding: 4px 0 12px 0; margin-bottom: 12px; }}

@@ -154,8 +154,11 @@ function boundsHint(node) {
   return parts.join("; ");
 }
 
+// Long text is declared (x-ui-widget: textarea), never guessed from maxLength: the settings guard
+// writes a maxLength of 10,000 into every string, which made every field (choices too) a full-width
+// text area, and every table cell a one-row text area that clipped its value.
 function isLong(node) {
-  return node["x-ui-widget"] === "textarea" || (node.maxLength || 0) >= 500;
+  return node.kind === "text" && node["x-ui-widget"] === "textarea";
 }
 
 function showIfOk(node, parentValue) {
@@ -445,7 +448,7 @@ class Form {
         const grid = h("div", { class: "mlops-grid" });
         for (const k of moreCols) grid.append(this.field(k, this.resolve(props[k]), [...path, r, k], [...path, r]));
         const names = moreCols.map((k) => titleOf(this.resolve(props[k]), k)).join(", ");
-        body.append(h("tr", { class: "mlops-more-row" }, h("td", {}), h("td", { colspan: String(cols.length + 1) },
+        body.append(h("tr", { class: "mlops-more-row" }, h("td", { class: "mlops-rownum" }), h("td", { colspan: String(cols.length + 1) },
           h("details", { class: "mlops-more" }, h("summary", { text: `More of ${noun} ${r + 1}: ${names}` }), grid))));
       }
     });

@@ -97,6 +97,12 @@ def start_lab(base: Path, with_project: bool = True, templates: Path | None = No
     log = base / "lab.log"
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "JUPYTER_PLATFORM_DIRS": "1",
            "MLOPS_ACCELERATOR_USER": "ui-test"}
+    # A run on the azureml target started from the UI signs in and calls Azure only on a closed local
+    # port (Resource Manager, the login authority and the managed identity endpoint the sign-in tries):
+    # it fails at sign-in, saying so, and nothing leaves 127.0.0.1.
+    closed = f"127.0.0.1:{_free_port()}"
+    env.update({"MLOPS_ACCELERATOR_AZURE_ARM_ENDPOINT": f"https://{closed}", "AZURE_AUTHORITY_HOST": f"https://{closed}",
+                "IDENTITY_ENDPOINT": f"http://{closed}/msi", "IDENTITY_HEADER": "closed", "DO_NOT_TRACK": "true"})
     stub = templates or _stub_templates(base)
     if stub is not None:
         env["MLOPS_ACCELERATOR_TEMPLATES"] = str(stub)

@@ -119,6 +119,56 @@ def test_run_stage_one_shows_progress_then_outputs(page, lab, screenshots):
         path.split("/")[-1][:20])
 
 
+def test_run_target_choice_posts_azureml_and_findings_show_beside_their_settings(page, lab, screenshots):
+    from mlops_accelerator.azure.preflight import Finding, save_findings
+    from mlops_accelerator.workspace import Project
+
+    # The last pre-flight's findings, saved in the project as `preflight` and azureml runs keep them.
+    save_findings(Project.find(lab.root), [
+        Finding("dev", "quota", "standardDSv2Family has 4 of the 8 vCPUs the cluster needs in westeurope",
+                "deploy.compute_targets.0.max_nodes"),
+        Finding("prod", "names", "storage account name 'stcontosochurnprod' is taken",
+                "design.storage_account_name")])
+    page.locator(".jp-MLOpsAccelerator-refresh").click()
+    stage = expand(page, 2)
+    findings = stage.locator(".jp-MLOpsAccelerator-findings")
+    expect(findings).to_have_attribute("data-findings", "1")  # only the one naming a stage-2 setting
+    expect(findings.locator('li[data-setting="storage_account_name"]')).to_contain_text(
+        "storage account name 'stcontosochurnprod' is taken")
+    expect(stage.locator(".jp-MLOpsAccelerator-findingCount")).to_contain_text("1")  # seen while folded too
+    expect(expand(page, 3).locator('li[data-setting="compute_targets.0.max_nodes"]')).to_contain_text("(dev, quota)")
+    assert page.locator(f'{STAGE}[data-stage="1"] .jp-MLOpsAccelerator-findings').count() == 0
+
+    # Where the azureml target covers the stage, a labelled choice; beyond it (stage 4 here), none.
+    stage = expand(page, 1)
+    target = stage.get_by_label("Run on")
+    expect(target).to_have_value("local")
+    assert target.evaluate("s => [...s.options].map(o => o.value)") == ["local", "azureml"]
+    expect(expand(page, 4).locator('[data-action="target"]')).to_have_count(0)
+    target.focus()
+    page.keyboard.press("ArrowDown")  # reachable and usable from the keyboard
+    expect(stage.get_by_label("Run on")).to_have_value("azureml")
+    run_button = stage.locator('[data-action="run"]')
+    expect(run_button).to_have_text("Run on Azure ML")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.split("?")[0].endswith("/mlops-accelerator/runs")) \
+            as posted:
+        run_button.click()
+    assert posted.value.post_data_json == {"stages": ["foundations"], "target": "azureml"}
+    # The run really started on the azureml target; here it stops at sign-in (Azure is out of reach).
+    run = stage.locator(".jp-MLOpsAccelerator-run")
+    expect(run).to_have_attribute("data-state", "failed", timeout=120_000)
+    expect(run.locator(".jp-MLOpsAccelerator-log")).to_contain_text(
+        re.compile(r"^error: could not sign in to Azure\..*Do one of: 'az login'"))  # the CLI's error line, whole
+    for number in (1, 3, 4):  # folded again: stage 2's choice and finding in the picture
+        page.locator(f'{STAGE}[data-stage="{number}"] .jp-MLOpsAccelerator-stageHead').click()
+    page.locator(PANEL).evaluate("e => { e.scrollTop = 0; }")
+    page.set_viewport_size({"width": 1400, "height": 1300})
+    try:
+        page.locator(PANEL).screenshot(path=str(screenshots / "lab-panel-azureml.png"))
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})
+
+
 def widen_sidebar(page, width: int = 380):
     box = page.locator(PANEL).bounding_box()
     x, y = box["x"] + box["width"] + 2, box["y"] + box["height"] / 2

@@ -33,6 +33,23 @@ def console_errors(page) -> list[str]:
     return [m for m in page.console_messages_seen if m.startswith(("error:", "pageerror:"))]
 
 
+# Elements (a selector) cut by a box around them that hides overflow: [description], empty when none.
+CLIPPED = """(selector) => {
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const r = el.getBoundingClientRect();
+    for (let box = el.parentElement; box && r.width; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX === 'visible') continue;
+      const b = box.getBoundingClientRect();
+      const left = b.left + box.clientLeft;
+      if (r.left < left - 0.5 || r.right > left + box.clientWidth + 0.5)
+        out.push(`${el.className} ${el.dataset.stage || ''} cut by ${box.tagName}.${box.className}`);
+    }
+  }
+  return out;
+}"""
+
+
 @pytest.fixture
 def watched(page):
     page.console_messages_seen = []
@@ -50,6 +67,11 @@ def test_home_page(page, voila_url):
     expect(page.locator(".mlops-role-filter select")).to_have_value(re.compile(r".+"))  # never an empty box
     assert page.locator(".mlops-role-filter select option:checked").inner_text().replace("\xa0", " ") == \
         "Everyone: show all stages"
+    for width in (1280, 1400):  # no stage card cut by a box around it (a 2 px margin once cut the last column)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"() => document.documentElement.clientWidth === {width}")
+        assert page.evaluate(CLIPPED, ".mlops-stage") == [], width
+    page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "home")
     page.select_option(".mlops-role-filter select", label="Data Engineer")
     page.wait_for_selector("text=What is mine as Data Engineer?")
@@ -77,6 +99,40 @@ def test_settings_step_renders_on_every_fresh_load(watched, voila_url, number, s
     assert console_errors(page) == []
     assert not any("widget model not found" in m for m in page.console_messages_seen)
     shot(page, f"{number:02d}-{slug}-settings")
+
+
+# Everything drawn in a task card, checked against the card: nothing reaches past its right edge, and no
+# box (a record table's scroll wrapper, an input) hides content sideways.
+OVERFLOWS = """() => {
+  const out = [];
+  for (const card of document.querySelectorAll('.mlops-settings-pane .mlops-task:not([hidden])')) {
+    const edge = card.getBoundingClientRect().right;
+    for (const el of card.querySelectorAll('*')) {
+      if (el.closest('.mlops-visually-hidden, [hidden]')) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width) continue;
+      const name = `${card.dataset.task} ${el.tagName.toLowerCase()}.${el.className}`;
+      if (r.right > edge + 0.5) out.push(`${name} ends ${Math.round(r.right - edge)} px past its card`);
+      if (el.scrollWidth > el.clientWidth + 1 && !['visible', 'clip'].includes(getComputedStyle(el).overflowX))
+        out.push(`${name} hides ${el.scrollWidth - el.clientWidth} px sideways`);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("number,slug", list(enumerate(STAGES, 1)))
+def test_settings_step_fits_its_cards_at_1280_and_1400_px(page, voila_url, number, slug):
+    open_page(page, voila_url, f"{number:02d}-{slug}.ipynb")
+    next_step(page, "settings")
+    page.locator(".mlops-tasklink", has_text="All tasks").click()  # every task card at once
+    expect(page.locator(".mlops-settings-pane .mlops-task:not([hidden])")).not_to_have_count(0)
+    found = {}
+    for width in (1280, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"() => document.documentElement.clientWidth === {width}")
+        found[width] = page.evaluate(OVERFLOWS)
+    assert found == {1280: [], 1400: []}
 
 
 def test_a_second_next_while_busy_does_not_skip_a_step(page, voila_url):
