@@ -154,6 +154,9 @@ def _execute(job: dict[str, Any], kernels: KernelPool, cancel: threading.Event) 
     """Run one notebook on a kernel of the pool. Never raises: failures become results."""
     import papermill as pm
 
+    from .notebook_engine import register
+
+    engine = register()  # papermill's nbclient engine, writing the output at most once a second
     start = time.monotonic()
     out_dir = Path(job["output_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -174,7 +177,7 @@ def _execute(job: dict[str, Any], kernels: KernelPool, cancel: threading.Event) 
     try:
         km = _ready_kernel(kernels, out_dir, job["timeout"], used)
         pm.execute_notebook(job["template"], job["output"], parameters=job["parameters"],
-                            kernel_name="python3", progress_bar=False, km=km,
+                            kernel_name="python3", engine_name=engine, progress_bar=False, km=km,
                             request_save_on_cell_execute=True, execution_timeout=int(job["timeout"]) + 1)
     except pm.PapermillExecutionError as exc:
         error = {"cell_index": exc.cell_index, "exec_count": exc.exec_count,
@@ -277,6 +280,22 @@ def _skip_unused_imports() -> None:
     if "jsonschema" not in sys.modules and "papermill" not in sys.modules:
         for name in UNUSED_IN_RUNNER:
             sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # import -> ImportError
+
+
+def _import_papermill() -> None:
+    """papermill without its HDFS back end: `pyarrow.fs` pulls in pyarrow and numpy (about 0.2 s, the
+    runner's largest import left before the first notebook can start). Blocked for this import only:
+    other code in this process (a check reading Parquet) still gets pyarrow.fs when it asks."""
+    import sys
+
+    blocked = "pyarrow.fs" not in sys.modules and "papermill" not in sys.modules
+    if blocked:
+        sys.modules["pyarrow.fs"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import papermill  # noqa: F401
+    finally:
+        if blocked and sys.modules.get("pyarrow.fs", 0) is None:
+            del sys.modules["pyarrow.fs"]
 
 
 @contextlib.contextmanager
@@ -505,7 +524,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         # short notebook takes to run, so one spare per slot is used up before the next is ready.
         kernels = KernelPool(2 * slots, total, cwd=run_dir, log=kernel_log, warm=warm_kernels,
                              fork=warm_kernels, preload=_preload_modules(templates))
-        import papermill  # noqa: F401  (once, here, while the first kernels boot; not in every slot)
+        _import_papermill()  # once, here, while the first kernels boot; not in every slot
         threading.Thread(target=_import_after_run, daemon=True, name="import-after-run").start()
         workers = [threading.Thread(target=_slot, args=(todo, done, kernels, cancel, execute), daemon=True,
                                     name=f"runner-slot-{i}") for i in range(slots)]
