@@ -56,7 +56,7 @@ def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dic
     if findings:
         for slug in todo:
             _fail(stages_out[slug], f"on Azure: pre-flight found {len(findings)} problem(s), nothing was "
-                                    "created: " + "; ".join(f.text() for f in findings))
+                                    "deployed: " + "; ".join(f.text() for f in findings))
         return
     for slug in todo:
         stage_dir = run_dir / stage_folder(slug)
