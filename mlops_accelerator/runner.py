@@ -580,7 +580,7 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
         stages_out[slug] = {"status": state, "notebooks": [r.key for r in mine],
                             "evidence": (merge_stage_evidence(stage_dir, project.root, slug)
                                          if state == "succeeded" else {})}
-    if target == "azureml" and not cancelled:  # stage 3 deployed to Azure and read back (azure/target.py)
+    if target == "azureml" and not cancelled:  # stages 3-6 created on Azure and read back (azure/target.py)
         from .azure.target import after_local_stages
 
         after_local_stages(project, run_dir, run_id, stages_out)

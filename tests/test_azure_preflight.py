@@ -157,7 +157,9 @@ def test_soft_deleted_workspace_with_the_designed_name(fake_azure, fake_credenti
 
 
 def test_online_endpoint_name_taken_in_the_region(fake_azure, fake_credential, sample_project):
-    endpoint = sample_project.settings("models").online_endpoint.name
+    from mlops_accelerator.settings.models import endpoint_in
+
+    endpoint = endpoint_in(sample_project.settings("models").online_endpoint.name, "dev")  # dev's endpoint
     other = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-other-team/providers/"
              "Microsoft.MachineLearningServices/workspaces/mlw-other-team")
     fake_azure.seed(other, {"type": "Microsoft.MachineLearningServices/workspaces", "location": "westeurope",
@@ -175,8 +177,9 @@ def test_online_endpoint_name_taken_in_the_region(fake_azure, fake_credential, s
 
 def test_endpoint_of_our_own_workspace_is_not_a_finding(fake_azure, fake_credential, sample_project):
     from mlops_accelerator.settings.design import resource_name
+    from mlops_accelerator.settings.models import endpoint_in
 
-    endpoint = sample_project.settings("models").online_endpoint.name
+    endpoint = endpoint_in(sample_project.settings("models").online_endpoint.name, "dev")
     name = resource_name(sample_project.settings("design"), "workspace_name", "dev")
     ours = ("/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-contoso-churn-dev/providers/"
             f"Microsoft.MachineLearningServices/workspaces/{name}")

@@ -91,5 +91,5 @@ def test_azureml_refuses_stages_it_does_not_cover_yet(sample_project):
     from mlops_accelerator.errors import UsageError
     from mlops_accelerator.runner import run_stages
 
-    with pytest.raises(UsageError, match="stage\\(s\\) data run only with --target local"):
-        run_stages(sample_project, ["data"], target="azureml")
+    with pytest.raises(UsageError, match="stage\\(s\\) migrate run only with --target local"):
+        run_stages(sample_project, ["migrate"], target="azureml")

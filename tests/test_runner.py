@@ -86,8 +86,8 @@ def test_invalid_settings_stop_the_run_before_any_kernel(project, templates):
     assert not (project.root / "runs").exists() or not any((project.root / "runs").iterdir())
 
 
-def test_azureml_target_is_refused_clearly_beyond_stage_3(project, templates):
-    code, out = invoke(project, "run", "data", "--target", "azureml")
+def test_azureml_target_is_refused_clearly_beyond_stage_6(project, templates):
+    code, out = invoke(project, "run", "migrate", "--target", "azureml")
     assert code == 2 and "run only with --target local" in out
 
 

@@ -299,12 +299,12 @@ def test_stage1_runs_on_the_sample_and_passes_its_checks(tmp_path):
         assert not checks["S1-08"].passed and "could not be reached" in checks["S1-08"].reason
 
 
-def test_azureml_target_stops_clearly_beyond_stage_3(tmp_path):
-    # Stages 1-3 run with --target azureml (stage 3 is then deployed; tests/test_azure_run.py);
+def test_azureml_target_stops_clearly_beyond_stage_6(tmp_path):
+    # Stages 1-6 run with --target azureml (tests/test_azure_run.py, tests/test_azure_stages456.py);
     # a stage the azureml target does not cover yet is refused before any kernel starts.
     from mlops_accelerator.runner import run_stages
     from mlops_accelerator.workspace import Project
 
     with pytest.raises(UsageError, match="run only with --target local"):
-        run_stages(Project.create(tmp_path / "p", "contoso-churn"), ["data"], target="azureml")
+        run_stages(Project.create(tmp_path / "p", "contoso-churn"), ["migrate"], target="azureml")
     assert not (tmp_path / "p" / "runs").exists()

@@ -267,7 +267,8 @@ def test_azure_ml_specs_and_workflows_validate(tmp_path, changes):
     assert {f"deployment-{d}.yml" for d in deps} <= {Path(f["path"]).name for f in files}
     cd = (tmp_path / ".github" / "workflows" / "models-cd.yml").read_text()
     assert "id-token: write" in cd and "secrets." not in cd and "environment: prod" in cd
-    assert "ENDPOINT: " + models.online_endpoint.name in cd  # a setting reaches the script as data
+    for env in models.promotion_path:  # a setting reaches the script as data; one endpoint per environment
+        assert f"ENDPOINT: {models.online_endpoint.name}-{env}" in cd
 
 
 def test_approval_is_recorded_in_the_ledger(tmp_path):

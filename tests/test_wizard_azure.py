@@ -18,8 +18,10 @@ def test_run_step_offers_azureml_only_where_covered(wproject, monkeypatch):  # n
     deploy.target.value = "azureml"
     deploy.start()
     assert fake.started[-1] == (["deploy"], {"target": "azureml"})
-    data = RunPanel(wproject, "data", autopoll=False)  # stage 4: local only in this release
-    assert data.target is None
+    data = RunPanel(wproject, "data", autopoll=False)  # stages 4-6: created on Azure and read back too
+    assert [v for _, v in data.target.options] == ["local", "azureml"]
+    migrate = RunPanel(wproject, "migrate", autopoll=False)  # stage 7: local only in this release
+    assert migrate.target is None
 
 
 def test_preflight_findings_shown_beside_their_settings_without_blocking(wproject):  # noqa: F811

@@ -217,7 +217,9 @@ def check_workspace_names(client: Any, env: AzureEnv, design: Any, models: Any,
                                "--permanently-delete'), or choose another name", "design.workspace_name"))
     if models is None or models.deployment_pattern not in ("realtime", "both"):
         return out
-    endpoint = models.online_endpoint.name
+    from ..settings.models import endpoint_in
+
+    endpoint = endpoint_in(models.online_endpoint.name, env.name)  # the name stage 5 gives it in this env
     for ws in workspaces:
         state = str((ws.get("properties") or {}).get("provisioningState") or "").lower()
         if (str(ws.get("location") or "").lower().replace(" ", "") != env.region.lower() or state in SOFT_DELETED_STATES

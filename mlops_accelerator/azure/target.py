@@ -1,5 +1,7 @@
-"""The runner's hook for `--target azureml`: after the notebooks ran here, sign in, run the
-pre-flight, deploy stage 3 and read it back; the read-back joins the stage's evidence."""
+"""The runner's hook for `--target azureml`: after the notebooks ran here, sign in and run the
+pre-flight (once per run), deploy stage 3 and read it back, then create what stages 4-6 wrote as
+Azure ML specs in each environment's workspace and read that back (azure/stages456.py); each
+stage's read-back joins its evidence."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 READBACK_FILE = "azureml-readback.json"  # in the stage's evidence/ folder, merged like a notebook's
+ON_AZURE = ("deploy", "data", "models", "monitor")  # the stages with something to create on Azure
 
 
 def _design_iac(project: Any, stages_out: dict[str, dict[str, Any]]) -> str | None:
@@ -26,36 +29,113 @@ def _fail(outcome: dict[str, Any], message: str) -> None:
 
 def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dict[str, dict[str, Any]]) -> None:
     from ..catalogue import stage_folder
-    from ..evidence import merge_stage_evidence
     from . import connection
     from .preflight import as_dicts, run_preflight, save_findings
-    from .stage3 import deploy_and_read_back
 
-    outcome = stages_out.get("deploy")
-    if outcome is None or outcome["status"] != "succeeded":
-        return  # nothing to deploy (or its notebooks failed: their error stands)
-    stage_dir = run_dir / stage_folder("deploy")
-    iac = _design_iac(project, stages_out)
-    if not iac:
-        return _fail(outcome, "on Azure: no generated infrastructure code to deploy: run stage 2 first "
-                              "('mlops-accelerator run design')")
+    todo = [s for s in ON_AZURE if (stages_out.get(s) or {}).get("status") == "succeeded"]
+    if not todo:
+        return  # nothing to create (or the notebooks failed: their error stands)
+    if "deploy" in todo and not _design_iac(project, stages_out):
+        _fail(stages_out["deploy"], "on Azure: no generated infrastructure code to deploy: run stage 2 first "
+                                    "('mlops-accelerator run design')")
+        todo.remove("deploy")
+        if not todo:
+            return
     try:
         cred = connection.credential()
         connection.check_sign_in(cred)
     except connection.SignInError as exc:
-        return _fail(outcome, f"on Azure: {exc}")
+        for slug in todo:
+            _fail(stages_out[slug], f"on Azure: {exc}")
+        return
     findings = run_preflight(project, cred)
     save_findings(project, findings)
-    (stage_dir / "azureml-preflight.json").write_text(json.dumps({"findings": as_dicts(findings)}, indent=2))
+    for slug in todo:
+        (run_dir / stage_folder(slug) / "azureml-preflight.json").write_text(
+            json.dumps({"findings": as_dicts(findings)}, indent=2))
     if findings:
-        return _fail(outcome, f"on Azure: pre-flight found {len(findings)} problem(s), nothing was deployed: "
-                              + "; ".join(f.text() for f in findings))
-    specs = (outcome.get("evidence", {}).get("artifacts") or {}).get("azureml_specs")
-    ev, failures = deploy_and_read_back(project, cred, iac_folder=iac, specs_folder=specs, run_id=run_id)
+        for slug in todo:
+            _fail(stages_out[slug], f"on Azure: pre-flight found {len(findings)} problem(s), nothing was "
+                                    "deployed: " + "; ".join(f.text() for f in findings))
+        return
+    for slug in todo:
+        stage_dir = run_dir / stage_folder(slug)
+        if slug == "deploy":
+            from .stage3 import deploy_and_read_back
+
+            specs = (stages_out[slug].get("evidence", {}).get("artifacts") or {}).get("azureml_specs")
+            ev, failures = deploy_and_read_back(project, cred, iac_folder=_design_iac(project, stages_out) or "",
+                                                specs_folder=specs, run_id=run_id)
+        else:
+            ev, failures = _stage_on_azure(project, cred, stage_dir, slug, stages_out[slug])
+        _keep(project, stage_dir, slug, stages_out[slug], ev, failures)
+
+
+def _keep(project: Any, stage_dir: Path, slug: str, outcome: dict[str, Any], ev: dict[str, Any],
+          failures: list[str]) -> None:
+    """The read-back joins the stage's evidence, partial or not; failures fail the stage, named."""
+    from ..evidence import merge_stage_evidence
+
     folder = stage_dir / "evidence"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / READBACK_FILE).write_text(json.dumps(ev, indent=2))
-    outcome["evidence"] = merge_stage_evidence(stage_dir, project.root, "deploy")
+    (folder / READBACK_FILE).write_text(json.dumps(ev, indent=2, default=str))
+    outcome["evidence"] = merge_stage_evidence(stage_dir, project.root, slug)
     if failures:
         _fail(outcome, "on Azure: " + "; ".join(failures) + f" (what was read back is kept in "
                        f"{(folder / READBACK_FILE).relative_to(project.root)})")
+
+
+def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
+                    outcome: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Stage 4, 5 or 6 in every environment it concerns; returns (read-back evidence, failures)."""
+    from ..modeling.azure_specs import FOLDER as MODEL_SPECS
+    from .assets import create_monitor_schedule
+    from .connection import environments
+    from .stage3 import StepFailed
+    from .stages456 import data_on_azure, models_on_azure, workspace_client
+
+    artifacts = (outcome.get("evidence") or {}).get("artifacts") or {}
+    envs = environments(project)
+    if not envs:
+        return {}, [f"{slug}: no environment to create it in (deploy.environments_to_deploy is empty)"]
+    failures: list[str] = []
+    if slug == "monitor":  # one schedule, on production's endpoint: the last environment promoted to
+        path = artifacts.get("monitor_schedule")
+        if not path:
+            return {}, ["monitor: this run wrote no monitor schedule spec (artifact monitor_schedule)"]
+        path_ = project.root / path
+        promoted = [e for e in project.settings("models").promotion_path if e in {x.name for x in envs}]
+        envs = [x for x in envs if x.name == (promoted[-1] if promoted else envs[-1].name)]
+    elif slug == "data":
+        report = artifacts.get("azureml_data_assets")
+        if not report:
+            return {}, ["data: this run wrote no data asset specs (artifact azureml_data_assets)"]
+        root = (project.root / report).parent
+    else:
+        root = stage_dir / MODEL_SPECS
+    key = {"data": "azure_data", "models": "azure_endpoints", "monitor": "azure_monitor"}[slug]
+    ev: dict[str, Any] = {key: {}}
+    for env in envs:
+        try:
+            ml = workspace_client(project, cred, env)
+        except StepFailed as exc:
+            failures.append(f"{env.name}: {exc}")
+            continue
+        except Exception as exc:  # the ARM call itself failed: say where
+            from .stage3 import _message
+
+            failures.append(f"{env.name}: workspace: {type(exc).__name__}: {_message(exc)}")
+            continue
+        if slug == "monitor":
+            got, fails = create_monitor_schedule(ml, path_)
+            ev[key] = {"env": env.name, **(got or {})} if got else None
+        else:
+            if not (root / env.name).is_dir():
+                continue  # e.g. an environment outside the models' promotion path: nothing goes there
+            got, fails = (data_on_azure if slug == "data" else models_on_azure)(ml, root / env.name)
+            ev[key][env.name] = got
+        failures += [f"{env.name}: {f}" for f in fails]
+    if slug != "monitor" and not ev[key] and not failures:
+        failures.append(f"{slug}: this run wrote no Azure ML specs for any environment in "
+                        f"{root.relative_to(project.root)}")
+    return ev, failures

@@ -188,8 +188,23 @@ def assets_registered(ctx: CheckContext) -> CheckResult:
     if problems:
         return failed(f"data assets are incomplete: {'; '.join(problems)}; register them with the required "
                       "tags (re-run stage 4)")
+    on_azure = _on_azure(ctx)
+    if on_azure is not None:  # the azureml target read each environment's workspace back
+        gaps = [f"{env}: {a.name}:{a.version}" for env, got in sorted(on_azure.items()) for a in s.data_assets
+                if not any((x.get("name"), str(x.get("version"))) == (a.name, a.version) and x.get("matches_spec")
+                           for x in got.get("data_assets") or [])]
+        if gaps or not on_azure:
+            return failed("data assets are not on Azure as specified: " + (listing(gaps) or "no environment was "
+                          "read back") + " (run 'mlops-accelerator run data --target azureml' and read its error)")
+        return passed(f"{len(s.data_assets)} data asset(s) registered with version and required tags; read back "
+                      f"from Azure in {', '.join(sorted(on_azure))}", *[f"{a.name}:{a.version}" for a in s.data_assets])
     return passed(f"{len(s.data_assets)} data asset(s) registered with version and required tags",
                   *[f"{a.name}:{a.version}" for a in s.data_assets])
+
+
+def _on_azure(ctx: CheckContext) -> dict[str, Any] | None:
+    """Per environment, what the azureml target read back (None on the local target)."""
+    return _ev(ctx).get("azure_data")
 
 
 @auto_check("S4-06")

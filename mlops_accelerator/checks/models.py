@@ -270,7 +270,39 @@ def deployed_and_smoke_tested(ctx: CheckContext) -> CheckResult:
                           f"{'with' if b.get('output') else 'without'} output: check the job logs "
                           "(logs/job_progress_overview)")
         facts.append(f"batch endpoint {s.batch_endpoint.name} produced {b['output']}")
+    on_azure = ev.get("azure_endpoints")
+    if on_azure is not None:  # the azureml target created the endpoints and read them back
+        problems = _azure_endpoint_problems(s, on_azure)
+        if problems:
+            return failed("on Azure: " + "; ".join(problems) + " (run 'mlops-accelerator run models --target "
+                          "azureml' and read its error)")
+        facts.append(f"read back from Azure in {', '.join(sorted(on_azure))}: endpoints and deployments "
+                     "Succeeded, traffic as configured")
     return passed("; ".join(facts))
+
+
+def _azure_endpoint_problems(s: Any, on_azure: dict[str, Any]) -> list[str]:
+    if not on_azure:
+        return ["no environment was read back"]
+    problems = []
+    want = {d.name: d.traffic for d in s.online_endpoint.deployments}
+    for env, got in sorted(on_azure.items()):
+        kinds = [("online_endpoint", "online")] if s.deployment_pattern in ("realtime", "both") else []
+        kinds += [("batch_endpoint", "batch")] if s.deployment_pattern in ("batch", "both") else []
+        for key, kind in kinds:
+            ep = got.get(key)
+            if not ep:
+                problems.append(f"{env}: no {kind} endpoint")
+                continue
+            bad = [f"{d.get('name')} {d.get('state')}" for d in ep.get("deployments") or []
+                   if not succeeded(d.get("state"))]
+            if not succeeded(ep.get("state")) or bad or not ep.get("deployments"):
+                problems.append(f"{env}: {kind} endpoint {ep.get('name')} is {ep.get('state')}"
+                                + (f", deployment(s) {listing(bad)}" if bad else "")
+                                + ("" if ep.get("deployments") else ", without deployments"))
+            elif kind == "online" and ep.get("traffic") != want:
+                problems.append(f"{env}: traffic of {ep.get('name')} is {ep.get('traffic')}, not {want}")
+    return problems
 
 
 @auto_check("S5-09")

@@ -146,9 +146,18 @@ def drift_monitoring(ctx: CheckContext) -> CheckResult:
                       "settings")
     if not any(x.get("alert_enabled") for x in drift):
         return failed(f"the data_drift signal of {m['name']} has alerts disabled: set alert_enabled: true")
+    where = ""
+    ev = _ev(ctx)
+    if "azure_monitor" in ev:  # the azureml target created the schedule and read it back
+        back = ev.get("azure_monitor") or {}
+        if not back.get("name") or "data_drift" not in (back.get("signals") or {}).values() or not back.get(
+                "enabled"):
+            return failed(f"the monitor schedule is not on Azure as specified (read back: {back or 'nothing'}): "
+                          "run 'mlops-accelerator run monitor --target azureml' and read its error")
+        where = f"; read back from Azure in {back.get('env')} (cron {back.get('cron')})"
     return passed(f"monitor {m['name']} runs '{m['schedule']}' against {s.reference_data} with "
                   f"{len(drift)} data-drift signal(s), alerts to "
-                  f"{', '.join(s.alert_emails) or s.action_group_name}")
+                  f"{', '.join(s.alert_emails) or s.action_group_name}{where}")
 
 
 @auto_check("S6-05")

@@ -227,6 +227,8 @@ class DataEvidence(StageEvidence):
         "S4-05, S4-06, S4-08: every registered version (with content_hash and record on the local target)")
     storage_role_assignments: list[dict[str, Any]] | None = written(
         "S4-07: data-plane role assignments on the data accounts")
+    azure_data: dict[str, dict[str, Any]] | None = from_azure(
+        "S4-04, S4-05: per environment, the datastores and data assets read back from its workspace")
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +256,8 @@ class ModelsEvidence(StageEvidence):
     ci: dict[str, Any] | None = from_azure("S5-09: the last CI run (GitHub/Azure DevOps)")
     cd: dict[str, Any] | None = from_azure("S5-09: the last CD run (GitHub/Azure DevOps)")
     approval: dict[str, Any] | None = written("S5-10: the model's approval")
+    azure_endpoints: dict[str, dict[str, Any]] | None = from_azure(
+        "S5-08: per environment, the model, online/batch endpoints, deployments and traffic read back")
 
 
 # ---------------------------------------------------------------------------
@@ -283,6 +287,8 @@ class MonitorEvidence(StageEvidence):
         "S6-06: Azure Policy compliance per assigned policy")
     retraining: dict[str, Any] | None = written("S6-07: retraining schedule and drift route")
     alerts: dict[str, Any] | None = written("S6-08: the action group and a test alert")
+    azure_monitor: dict[str, Any] | None = from_azure(
+        "S6-04: the model monitor schedule read back from production's workspace")
 
 
 # ---------------------------------------------------------------------------

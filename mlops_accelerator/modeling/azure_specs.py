@@ -63,7 +63,7 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
                       ("name", "type")),
     }
     out.update({} if models.training_method == "pipeline" else _command_job(models, data_asset, env, project))
-    return {**out, **_endpoints(models, env)}
+    return {**out, **_endpoints(models, env, model_version)}
 
 
 def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[str, Any]:
@@ -83,7 +83,14 @@ def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[s
     return {"train-job.yml": (job, ("compute", "experiment_name"))}
 
 
-def _endpoints(models: Any, env: str) -> dict[str, Any]:
+def model_reference(name: str, version: str | None) -> str:
+    """How a deployment names its model. Azure ML takes `name:version` or `name@latest` only (no other
+    alias): the version this run registered, else @latest, the newest version when the deployment is
+    created (a run that registered nothing leaves the choice to the registry at deploy time)."""
+    return f"azureml:{name}:{version}" if version else f"azureml:{name}@latest"
+
+
+def _endpoints(models: Any, env: str, model_version: str | None = None) -> dict[str, Any]:
     from azure.ai.ml.entities import (
         BatchDeployment,
         BatchEndpoint,
@@ -93,29 +100,34 @@ def _endpoints(models: Any, env: str) -> dict[str, Any]:
         ManagedOnlineEndpoint,
     )
 
+    from ..settings.models import endpoint_in
+
     reg = models.model_registration
     out: dict[str, Any] = {}
     ep = models.online_endpoint
+    ep_name = endpoint_in(ep.name, env)  # endpoint names are unique per region: one per environment
+    model = model_reference(reg.name, model_version)
     auth = {"key": "key", "aml_token": "aml_token", "aad_token": "aad_token"}[ep.auth_mode]
     out[f"{env}/online-endpoint.yml"] = (ManagedOnlineEndpoint(
-        name=ep.name, auth_mode=auth, description=f"{reg.name} realtime endpoint ({env})",
+        name=ep_name, auth_mode=auth, description=f"{reg.name} realtime endpoint ({env})",
         tags={"rollout": ep.rollout_strategy}), ("name", "auth_mode"))
     for d in ep.deployments:
         collector = DataCollector(collections={"model_inputs": DeploymentCollection(enabled="true"),
                                                "model_outputs": DeploymentCollection(enabled="true")})
         dep = ManagedOnlineDeployment(
-            name=d.name, endpoint_name=ep.name, model=f"azureml:{reg.name}@champion",
+            name=d.name, endpoint_name=ep_name, model=model,
             instance_type=d.instance_type, instance_count=d.instance_count, data_collector=collector,
             tags={"traffic": str(d.traffic)})
         out[f"{env}/deployment-{d.name}.yml"] = (dep, ("name", "endpoint_name", "instance_type", "instance_count"))
     out[f"{env}/online-endpoint-traffic.yml"] = (ManagedOnlineEndpoint(
-        name=ep.name, auth_mode=auth, traffic={d.name: d.traffic for d in ep.deployments}), ("name", "traffic"))
+        name=ep_name, auth_mode=auth, traffic={d.name: d.traffic for d in ep.deployments}), ("name", "traffic"))
     if models.deployment_pattern in ("batch", "both"):
         b = models.batch_endpoint
-        out[f"{env}/batch-endpoint.yml"] = (BatchEndpoint(name=b.name, description=f"{reg.name} batch scoring"),
+        b_name = endpoint_in(b.name, env)
+        out[f"{env}/batch-endpoint.yml"] = (BatchEndpoint(name=b_name, description=f"{reg.name} batch scoring"),
                                             ("name",))
         out[f"{env}/batch-deployment.yml"] = (BatchDeployment(
-            name="default", endpoint_name=b.name, model=f"azureml:{reg.name}@champion", compute=b.compute,
+            name="default", endpoint_name=b_name, model=model, compute=b.compute,
             instance_count=b.instance_count, max_concurrency_per_instance=b.max_concurrency_per_instance,
             mini_batch_size=b.mini_batch_size, error_threshold=b.error_threshold, output_action=b.output_action,
             output_file_name="predictions.csv"), ("name", "endpoint_name", "compute"))

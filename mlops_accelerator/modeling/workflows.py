@@ -46,6 +46,8 @@ DEPLOY_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspac
 
 
 def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, Any]:
+    from ..settings.models import endpoint_in
+
     by_name = {e["name"]: e for e in cicd_plan["environments"]}
     envs = [dict(by_name[n]) for n in models.promotion_path if n in by_name]
     # The model approval adds gates to stage 3's: manual, a person approves every deployment;
@@ -53,6 +55,7 @@ def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, An
     for i, e in enumerate(envs):
         e["gated"] = e["gated"] or models.model_approval == "manual" or (
             models.model_approval == "hybrid" and i == len(envs) - 1)
+        e["endpoint"] = endpoint_in(models.online_endpoint.name, e["name"])  # unique per region: one per env
     deps = models.online_endpoint.deployments
     new = next((d.name for d in deps if d.traffic == 0), deps[-1].name)  # the idle colour takes the new model
     return {"project": cicd_plan["project"], "environments": envs, "specs": specs_dir,
@@ -102,15 +105,14 @@ def github_cd(p: dict[str, Any]) -> str:
         jobs[jid] = {"name": f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else ""),
                      "runs-on": "ubuntu-latest", "needs": previous, "environment": e["name"],
                      "concurrency": {"group": f"models-{e['name']}", "cancel-in-progress": False},
-                     "env": {**azure_env, "TARGET_ENV": e["name"]},
+                     "env": {**azure_env, "TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"]},
                      "steps": [{"uses": "actions/checkout@v4"}, _login(),
                                {"name": "Blue/green: deploy, smoke test, switch traffic",
                                 "run": _literal(DEPLOY_SCRIPT)}]}
         previous = jid
     data = {"name": "Model CD", "on": {"push": {"branches": ["main"], "paths": CODE_PATHS}, "workflow_dispatch": {}},
             "permissions": {"id-token": "write", "contents": "read"},
-            "env": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "ENDPOINT": p["endpoint"],
-                    "NEW_DEPLOYMENT": p["new_deployment"]},
+            "env": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "NEW_DEPLOYMENT": p["new_deployment"]},
             "jobs": jobs}
     return _dump(data, _header(p, "GitHub Actions CD"))
 
@@ -152,7 +154,8 @@ def ado_cd(p: dict[str, Any]) -> str:
         title = f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else "")
         stages.append({"stage": sid, "displayName": title,
                        "dependsOn": [previous], "condition": "succeeded()",
-                       "variables": {"TARGET_ENV": e["name"], "AZURE_RESOURCE_GROUP": e["resource_group"],
+                       "variables": {"TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"],
+                                     "AZURE_RESOURCE_GROUP": e["resource_group"],
                                      "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{e['name'].upper()})"},
                        "jobs": [{"deployment": "deploy_model", "pool": {"vmImage": "ubuntu-latest"},
                                  "environment": e["ado_environment"],
@@ -162,8 +165,7 @@ def ado_cd(p: dict[str, Any]) -> str:
                                           DEPLOY_SCRIPT)]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
-            "variables": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "ENDPOINT": p["endpoint"],
-                          "NEW_DEPLOYMENT": p["new_deployment"]},
+            "variables": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "NEW_DEPLOYMENT": p["new_deployment"]},
             "stages": stages}
     return _dump(data, _header(p, "Azure DevOps CD"))
 

@@ -212,10 +212,18 @@ class OnlineDeployment(Record):
                            help="Share of live requests this deployment answers; all deployments add to 100.")
 
 
+def endpoint_in(name: str, env: str) -> str:
+    """An endpoint's name in one environment: Azure wants endpoint names unique per region, and dev,
+    test and prod often share one, so each environment's endpoint carries the environment's name."""
+    return f"{name}-{env}"
+
+
 class OnlineEndpoint(Record):
     name: EndpointName = setting(
         "mlops-online", title="Endpoint name", task="S5.T3", provenance="V2",
-        help="Part of the scoring URL; unique within the Azure region, so prefix it with the project.")
+        help="Part of the scoring URL; unique within the Azure region, so prefix it with the project. "
+             "Each environment's endpoint is this name plus '-<environment>' (mlops-online-dev), "
+             "at most 32 characters in all.")
     kind: Literal["managed", "kubernetes"] = setting(
         "managed", title="Endpoint kind", task="S5.T3", provenance="V2",
         help="Managed online endpoints need no cluster; Kubernetes endpoints run on your AKS or Arc cluster.")
@@ -235,7 +243,8 @@ class OnlineEndpoint(Record):
 class BatchEndpoint(Record):
     name: EndpointName = setting(
         "mlops-batch", title="Endpoint name", task="S5.T3", provenance="V2",
-        help="Batch endpoint name; unique within the Azure region.")
+        help="Batch endpoint name; unique within the Azure region. Each environment's is this name plus "
+             "'-<environment>', at most 32 characters in all.")
     compute: ComputeClusterName = setting(
         "cpu-cluster", title="Compute cluster", task="S5.T3",
         help="Cluster that runs scoring jobs.")
@@ -459,3 +468,14 @@ class Settings(StageSettings):
         if self.deployment_pattern == "both" and ep.name == self.batch_endpoint.name:
             yield err("batch_endpoint.name", "endpoint_name_clash", ep.name,
                       "online and batch endpoints share one name space per region: use another name")
+        # Azure's endpoint rule (3-32 characters) applies to the name each environment gets.
+        longest = max(self.promotion_path, key=len, default="")
+        named = [("online_endpoint.name", ep.name)]  # its specs are written for every pattern
+        named += [("batch_endpoint.name", self.batch_endpoint.name)] if self.deployment_pattern in (
+            "batch", "both") else []
+        for field_name, value in named:
+            full = endpoint_in(value, longest)
+            if longest and len(full) > 32:
+                yield err(field_name, "endpoint_name_length", value,
+                          f"in environment '{longest}' the endpoint is named '{full}' ({len(full)} characters); "
+                          f"Azure allows at most 32: shorten the name to {31 - len(longest)} characters or fewer")

@@ -33,6 +33,10 @@ AUTH = r"(?P<scope>/subscriptions/[^/]+(?:/resourcegroups/[^/]+)?)/providers/Mic
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
 WS = RG + r"/providers/microsoft\.machinelearningservices/workspaces/(?P<ws>[^/]+)"
 DEPLOY = RG + r"/providers/microsoft\.resources/deployments/(?P<dep>[^/]+)"
+# Seconds to wait before polling again. Not "0": azure-core reads 0 as "no header" and waits its
+# default instead (5 s in azure-ai-ml's endpoint pollers). The first answer of a PUT says "1" (some
+# generated clients read that header as an integer); the operation's status answers say 0.05.
+RETRY_AFTER_FIRST, RETRY_AFTER = "1", "0.05"
 
 # Built-in roles the fake knows (actions as Azure defines them, trimmed to what matters here).
 BUILTIN_ROLES = {
@@ -94,6 +98,8 @@ class State:
     deployment_never_finishes: bool = False
     deployment_error: dict[str, str] | None = None  # {"code", "message"}: the deployment fails
     job_failures: dict[str, str] = field(default_factory=dict)  # job-name fragment -> log of a job that fails
+    # online/batch deployment name -> {"code", "message"}: its provisioning fails ("never": it never finishes)
+    endpoint_deployment_faults: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class FakeAzure:
@@ -257,7 +263,8 @@ def _operation(fake: FakeAzure, g, q, data, path):
     body: dict[str, Any] = {"id": path, "name": g["op"], "status": op["status"]}
     if op["error"]:
         body["error"] = op["error"]
-    return _ok(body)
+    # Azure says when to ask again; the SDKs' own default waits are 10-30 s, too long for the tests
+    return _ok(body, 200, {"Retry-After": RETRY_AFTER} if op["status"] == "InProgress" else None)
 
 
 @route("GET", r"/fake/results/(?P<op>[0-9a-f]+)")
@@ -455,12 +462,15 @@ def _budgets(fake: FakeAzure, g, q, data, path):
 def _aml_put(model: str, rtype: str, lro: bool):
     def handler(fake: FakeAzure, g, q, data, path):
         validate(_models(model), data)
-        ws = re.split(r"/(?:computes|environments|data|schedules)/", path.lower())[0]
+        ws = re.split(r"/(?:computes|environments|data|datastores|schedules|onlineendpoints|batchendpoints)/",
+                      path.lower())[0]
         if "/workspaces/" in path.lower() and fake.get(ws) is None:
             return _error(404, "ResourceNotFound", f"Workspace {g.get('ws')} was not found.")
         body = copy.deepcopy(data)
         body.setdefault("properties", {})
         body["type"] = rtype
+        if model == "Schedule":  # the REST API's default when the request leaves it out
+            body["properties"].setdefault("isEnabled", True)
         existed = fake.get(path) is not None
         if not lro:
             fake.seed(path, body)
@@ -471,7 +481,8 @@ def _aml_put(model: str, rtype: str, lro: bool):
         def finish() -> None:
             fake.get(path)["properties"]["provisioningState"] = "Succeeded"
         url = fake.new_operation(finish)
-        return _ok(fake.get(path), 200 if existed else 201, {"Azure-AsyncOperation": url, "Retry-After": "0"})
+        return _ok(fake.get(path), 200 if existed else 201, {"Azure-AsyncOperation": url,
+                                                            "Retry-After": RETRY_AFTER_FIRST})
     return handler
 
 
@@ -483,11 +494,85 @@ route("PUT", WS + r"/data/(?P<name>[^/]+)/versions/(?P<v>[^/]+)")(
     _aml_put("DataVersionBase", "Microsoft.MachineLearningServices/workspaces/data/versions", False))
 route("PUT", WS + r"/schedules/(?P<name>[^/]+)")(
     _aml_put("Schedule", "Microsoft.MachineLearningServices/workspaces/schedules", True))
+route("PUT", WS + r"/datastores/(?P<name>[^/]+)")(
+    _aml_put("Datastore", "Microsoft.MachineLearningServices/workspaces/datastores", False))
 route("PUT", RG + r"/providers/Microsoft\.MachineLearningServices/registries/(?P<name>[^/]+)")(
     _aml_put("Registry", "Microsoft.MachineLearningServices/registries", True))
 
 
-@route("GET", r"(?P<parent>/subscriptions/.+)/(?P<kind>computes|environments|versions)")
+def _endpoint_put(model: str, rtype: str):
+    """An online or batch endpoint: Azure refuses traffic to a deployment it does not have, and
+    answers with the long-running-operation protocol."""
+    put = _aml_put(model, rtype, True)
+
+    def handler(fake: FakeAzure, g, q, data, path):
+        validate(_models(model), data)
+        traffic = ((data or {}).get("properties") or {}).get("traffic") or {}
+        missing = [d for d in traffic if fake.get(f"{path}/deployments/{d}") is None]
+        if missing:
+            return _error(400, "BadArgument", f"traffic names deployment(s) {', '.join(missing)} that the endpoint "
+                                              f"{g['name']} does not have")
+        if traffic and sum(traffic.values()) != 100:
+            return _error(400, "BadArgument", f"traffic adds up to {sum(traffic.values())}, not 100")
+        return put(fake, g, q, data, path)
+    return handler
+
+
+def _canonical_collection_modes(body: dict[str, Any]) -> None:
+    """Azure answers enum values in their canonical case: azure-ai-ml sends dataCollectionMode
+    "enabled" and, reading the deployment back, recognises only "Enabled"."""
+    collections = ((body["properties"].get("dataCollector") or {}).get("collections") or {})
+    for conf in collections.values():
+        mode = str(conf.get("dataCollectionMode") or "")
+        if mode.lower() in ("enabled", "disabled"):
+            conf["dataCollectionMode"] = mode.capitalize()
+
+
+def _deployment_put(model: str, rtype: str):
+    """An endpoint's deployment: the endpoint and the model version it names must exist; then it
+    provisions (LRO), and fails or never finishes when a test injects it (endpoint_deployment_faults)."""
+    def handler(fake: FakeAzure, g, q, data, path):
+        validate(_models(model), data)
+        endpoint = path.rsplit("/deployments/", 1)[0]
+        if fake.get(endpoint) is None:
+            return _error(404, "ResourceNotFound", f"endpoint {endpoint.rsplit('/', 1)[-1]} was not found")
+        ref = str((data.get("properties") or {}).get("model") or "")
+        if ref.startswith("/subscriptions/") and fake.get(ref) is None:
+            return _error(400, "BadArgument", f"model {ref.split('/models/')[-1]} was not found in the workspace")
+        body = copy.deepcopy(data)
+        body["type"] = rtype
+        body["properties"]["provisioningState"] = "Creating"
+        if model == "OnlineDeployment":  # what Azure fills in when the request leaves it out
+            body["properties"].setdefault("scaleSettings", {"scaleType": "Default"})
+            _canonical_collection_modes(body)
+        existed = fake.get(path) is not None
+        fake.seed(path, body)
+        fault = fake.state.endpoint_deployment_faults.get(g["name"])
+
+        def finish() -> None:
+            if fault and fault.get("code"):
+                fake.get(path)["properties"]["provisioningState"] = "Failed"
+                raise _OperationFailed(fault["code"], fault["message"])
+            fake.get(path)["properties"]["provisioningState"] = "Succeeded"
+        url = fake.new_operation(finish, deployment=True)
+        if fault and fault.get("never"):
+            fake.operations[url.split("/operations/")[1].split("?")[0]]["never"] = True
+        return _ok(fake.get(path), 200 if existed else 201, {"Azure-AsyncOperation": url,
+                                                            "Retry-After": RETRY_AFTER_FIRST})
+    return handler
+
+
+route("PUT", WS + r"/onlineEndpoints/(?P<name>[^/]+)")(
+    _endpoint_put("OnlineEndpoint", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"))
+route("PUT", WS + r"/batchEndpoints/(?P<name>[^/]+)")(
+    _endpoint_put("BatchEndpoint", "Microsoft.MachineLearningServices/workspaces/batchEndpoints"))
+route("PUT", WS + r"/onlineEndpoints/(?P<ep>[^/]+)/deployments/(?P<name>[^/]+)")(
+    _deployment_put("OnlineDeployment", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"))
+route("PUT", WS + r"/batchEndpoints/(?P<ep>[^/]+)/deployments/(?P<name>[^/]+)")(
+    _deployment_put("BatchDeployment", "Microsoft.MachineLearningServices/workspaces/batchEndpoints/deployments"))
+
+
+@route("GET", r"(?P<parent>/subscriptions/.+)/(?P<kind>computes|environments|versions|deployments)")
 def _list_children(fake: FakeAzure, g, q, data, path):
     prefix = path.lower() + "/"
     items = [copy.deepcopy(r) for k, r in fake.state.resources.items()

@@ -1,0 +1,180 @@
+"""Stages 4-6 on Azure: what the stages' notebooks wrote as Azure ML specs, created in each
+environment's workspace and read back as the "from Azure" evidence of the stage.
+
+    data     azureml-data/<env>/datastores/*.yml, azureml-data/<env>/data-assets/*.yml
+    models   azureml-models/<env>/online-endpoint.yml, deployment-<name>.yml (each waits for its
+             provisioning), online-endpoint-traffic.yml, batch-endpoint.yml, batch-deployment.yml
+    monitor  monitor/model-monitor.yml, in production's workspace (the last of the promotion path)
+
+Every spec is read by azure-ai-ml's own loader (load_datastore, load_online_endpoint, ...), so what
+is sent is what the SDK accepts. The model a deployment names must already be registered in that
+workspace (the training pipeline's register step does it on Azure; registering from here would
+upload the model files to the workspace's blob storage); a missing one is named, and that
+environment's endpoints are not created. Each spec is one step: a failure names the environment,
+the spec and Azure's code and message, and the read-back of what exists is kept all the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .connection import AzureEnv, ml_client
+from .stage3 import StepFailed, _finish, _message, _plain
+
+
+def workspace_client(project: Any, cred: Any, env: AzureEnv) -> Any:
+    """The environment's MLClient; StepFailed when its workspace is not on Azure (stage 3 makes it)."""
+    from ..settings.design import resource_name
+    from .arm import call
+    from .connection import arm_client
+
+    name = resource_name(project.settings("design"), "workspace_name", env.name)
+    rid = (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
+           f"Microsoft.MachineLearningServices/workspaces/{name}")
+    if call(arm_client(cred), "GET", rid, "ml") is None:
+        raise StepFailed("workspace", f"{name} is not in {env.resource_group}: deploy stage 3 to Azure first "
+                                      "('mlops-accelerator run deploy --target azureml')")
+    return ml_client(cred, env, name, show_progress=False)
+
+
+def _step(what: str, fn: Any) -> Any:
+    """One spec on Azure; any error becomes StepFailed naming the spec."""
+    try:
+        return fn()
+    except StepFailed:
+        raise
+    except Exception as exc:  # an Azure error or a spec the loader refuses
+        raise StepFailed(what, f"{type(exc).__name__}: {_message(exc)}") from None
+
+
+# -- stage 4: datastores and data assets --------------------------------------------------------------
+
+def data_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """One environment's datastores and data assets (`folder` = azureml-data/<env>). Returns the
+    read-back ({"datastores", "data_assets"}) and the failures."""
+    from azure.ai.ml import load_datastore
+
+    from .assets import create_data_assets
+
+    stores, failures = [], []
+    for path in sorted((folder / "datastores").glob("*.yml")):
+        try:
+            spec = _step(f"datastore {path.name}", lambda p=path: load_datastore(p))
+            _step(f"datastore {path.name}", lambda s=spec: ml.datastores.create_or_update(s))
+            back = _step(f"datastore {path.name}", lambda s=spec: ml.datastores.get(s.name))
+        except StepFailed as exc:
+            failures.append(str(exc))
+            continue
+        stores.append({"name": back.name, "type": str(_plain(back.type)).lower().split(".")[-1],
+                       "account_name": getattr(back, "account_name", None),
+                       "container": getattr(back, "container_name", None) or getattr(back, "filesystem", None)})
+    if failures:  # data assets on a datastore that is not there would be refused one by one: stop here
+        return {"datastores": stores, "data_assets": []}, failures
+    assets, asset_failures = create_data_assets(ml, folder / "data-assets")
+    return {"datastores": stores, "data_assets": assets}, failures + asset_failures
+
+
+# -- stage 5: model, endpoints, deployments, traffic -----------------------------------------------------
+
+def _model_ref(ref: Any) -> tuple[str, str | None]:
+    """'azureml:name:version' / 'azureml:name@latest' -> (name, version or None for @latest)."""
+    text = str(ref).removeprefix("azureml:")
+    if "@" in text:
+        return text.split("@", 1)[0], None
+    name, _, version = text.partition(":")
+    return name, version or None
+
+
+def _registered_model(ml: Any, ref: Any, spec: str) -> dict[str, Any]:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    name, version = _model_ref(ref)
+    try:
+        m = ml.models.get(name, version=version) if version else ml.models.get(name, label="latest")
+    except ResourceNotFoundError:
+        raise StepFailed(f"model {name}:{version or 'latest'} (named by {spec})",
+                         "not registered in this workspace: register it there first (the training pipeline's "
+                         "register step, or the CD workflow's train job)") from None
+    return {"name": m.name, "version": str(m.version), "type": _plain(m.type)}
+
+
+def _read_online(ml: Any, name: str) -> dict[str, Any] | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        ep = ml.online_endpoints.get(name)
+    except ResourceNotFoundError:
+        return None
+    deployments = []
+    for d in ml.online_deployments.list(name):
+        collector = getattr(d, "data_collector", None)
+        deployments.append({
+            "name": d.name, "model": str(d.model) if d.model else None, "instance_type": d.instance_type,
+            "instance_count": d.instance_count, "state": _plain(d.provisioning_state),
+            "data_collection": sorted((getattr(collector, "collections", None) or {}).keys())})
+    return {"name": ep.name, "auth_mode": _plain(ep.auth_mode), "state": _plain(ep.provisioning_state),
+            "traffic": dict(ep.traffic or {}), "scoring_uri": ep.scoring_uri, "deployments": deployments}
+
+
+def _read_batch(ml: Any, name: str) -> dict[str, Any] | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        ep = ml.batch_endpoints.get(name)
+    except ResourceNotFoundError:
+        return None
+    return {"name": ep.name, "state": _plain(ep.provisioning_state), "deployments": [
+        {"name": d.name, "model": str(d.model) if d.model else None, "compute": d.compute,
+         "state": _plain(d.provisioning_state)} for d in ml.batch_deployments.list(name)]}
+
+
+def models_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """One environment's endpoints from `folder` (= azureml-models/<env>): the model check, the online
+    endpoint, each deployment, the traffic split, the batch endpoint and deployment; then read back."""
+    import azure.ai.ml as aml
+
+    failures: list[str] = []
+    out: dict[str, Any] = {"model": None, "online_endpoint": None, "batch_endpoint": None}
+    online = folder / "online-endpoint.yml"
+    batch = folder / "batch-endpoint.yml"
+    deployments = sorted(folder.glob("deployment-*.yml"))
+
+    def load(loader: str, path: Path) -> Any:
+        return _step(path.name, lambda: getattr(aml, loader)(source=path))
+
+    try:
+        specs = [load("load_online_deployment", p) for p in deployments]
+        if (folder / "batch-deployment.yml").is_file():
+            specs.append(load("load_batch_deployment", folder / "batch-deployment.yml"))
+        if specs:
+            out["model"] = _registered_model(ml, specs[0].model, deployments[0].name if deployments
+                                             else "batch-deployment.yml")
+        if online.is_file():
+            ep = load("load_online_endpoint", online)
+            _step(online.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(ep), online.name, ep.name))
+            for path, dep in zip(deployments, specs, strict=False):
+                _step(path.name, lambda d=dep, p=path: _finish(ml.online_deployments.begin_create_or_update(
+                    d, skip_script_validation=True), p.name, f"deployment {d.name}"))
+            traffic = folder / "online-endpoint-traffic.yml"
+            if traffic.is_file():
+                split = load("load_online_endpoint", traffic)
+                _step(traffic.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(split),
+                                                    traffic.name, split.name))
+        if batch.is_file():
+            bep = load("load_batch_endpoint", batch)
+            _step(batch.name, lambda: _finish(ml.batch_endpoints.begin_create_or_update(bep), batch.name, bep.name))
+            bdep = specs[-1]
+            _step("batch-deployment.yml", lambda: _finish(ml.batch_deployments.begin_create_or_update(
+                bdep, skip_script_validation=True), "batch-deployment.yml", f"batch deployment {bdep.name}"))
+    except StepFailed as exc:
+        failures.append(str(exc))
+    # What exists now, whatever failed above: the evidence is what Azure returns, never what was sent.
+    try:
+        if online.is_file():
+            out["online_endpoint"] = _read_online(ml, load("load_online_endpoint", online).name)
+        if batch.is_file():
+            out["batch_endpoint"] = _read_batch(ml, load("load_batch_endpoint", batch).name)
+    except Exception as exc:  # a read that fails is one more failure, not a lost evidence file
+        failures.append(f"read back: {type(exc).__name__}: {_message(exc)}")
+    return out, failures

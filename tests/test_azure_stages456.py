@@ -1,0 +1,284 @@
+"""Stages 4-6 on Azure against the local HTTPS fake: what the stages' notebooks write as Azure ML
+specs (datastores, data assets, endpoints, deployments, traffic, the monitor schedule) is created in
+each environment's workspace with azure-ai-ml's loaders and read back as the stage's evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["azure_fixtures"]
+
+WS_TYPE = "Microsoft.MachineLearningServices/workspaces"
+
+
+def workspace_id(project, env_name: str) -> str:
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.settings.design import resource_name
+
+    env = next(e for e in environments(project) if e.name == env_name)
+    name = resource_name(project.settings("design"), "workspace_name", env_name)
+    return (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
+            f"{WS_TYPE}/{name}")
+
+
+def seed_workspaces(fake, project, model: tuple[str, str] | None = None) -> None:
+    """Each environment's workspace as stage 3 leaves it; with `model`, the model version the
+    training pipeline's register step leaves there."""
+    from mlops_accelerator.azure.connection import environments
+
+    for env in environments(project):
+        ws = workspace_id(project, env.name)
+        fake.seed(ws, {"type": WS_TYPE, "location": env.region, "properties": {"provisioningState": "Succeeded"}})
+        if model:
+            fake.seed(f"{ws}/models/{model[0]}/versions/{model[1]}", {
+                "type": f"{WS_TYPE}/models/versions",
+                "properties": {"modelType": "mlflow_model", "modelUri": f"azureml://jobs/train/outputs/{model[0]}",
+                               "flavors": {"python_function": {"data": {"loader_module": "mlflow.sklearn"}}},
+                               "tags": {}, "properties": {}}})
+
+
+def model_specs(project, tmp_path, version: str | None = "3"):
+    """Stage 5's specs, written by the generator the notebook calls."""
+    from mlops_accelerator.artifacts.cicd import pipeline_plan
+    from mlops_accelerator.modeling import azure_specs, workflows
+
+    models = project.settings("models")
+    plan = workflows.plan(models, pipeline_plan(project.settings("design"), project.settings("deploy"),
+                                                project.settings("foundations")), azure_specs.FOLDER)
+    files = azure_specs.write_specs(tmp_path, models, [e["name"] for e in plan["environments"]],
+                                    project.settings("foundations").project_name, version,
+                                    data=project.settings("data"))
+    assert all(f["valid"] for f in files), [f for f in files if not f["valid"]]
+    return tmp_path / azure_specs.FOLDER
+
+
+@pytest.fixture(autouse=True)
+def storage_unreachable(monkeypatch):
+    """The fake serves Azure Resource Manager and Azure ML, not the storage data plane: an mltable data
+    asset makes azure-ai-ml read its MLTable file from the datastore's account (a real host name),
+    which here would fail only after the storage client's retries (about 85 s per asset). It fails at
+    once instead, as it does offline; the SDK then skips that validation, as it does for any
+    unreadable remote MLTable."""
+    from azure.ai.ml.operations import _data_operations
+
+    def unreachable(**kwargs):
+        raise ConnectionError(f"storage is not part of the fake ({kwargs.get('base_uri')})")
+    monkeypatch.setattr(_data_operations, "read_remote_mltable_metadata_contents", unreachable)
+
+
+@pytest.fixture
+def ml_dev(fake_azure, fake_credential, sample_project):
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import workspace_client
+
+    seed_workspaces(fake_azure, sample_project, ("churn-classifier", "3"))
+    return workspace_client(sample_project, fake_credential, environments(sample_project, ["dev"])[0])
+
+
+def test_endpoints_deployments_and_traffic_created_and_read_back(fake_azure, ml_dev, sample_project, tmp_path):
+    from mlops_accelerator.azure.stages456 import models_on_azure
+
+    specs = model_specs(sample_project, tmp_path)
+    got, failures = models_on_azure(ml_dev, specs / "dev")
+    assert failures == [], (failures, fake_azure.rejected, fake_azure.unhandled)
+    models = sample_project.settings("models")
+    ep = got["online_endpoint"]
+    assert ep["name"] == f"{models.online_endpoint.name}-dev" and ep["state"] == "Succeeded"
+    assert ep["traffic"] == {d.name: d.traffic for d in models.online_endpoint.deployments}
+    assert {d["name"]: d["state"] for d in ep["deployments"]} == {
+        d.name: "Succeeded" for d in models.online_endpoint.deployments}
+    assert all(d["model"].endswith("churn-classifier/versions/3") for d in ep["deployments"]), ep["deployments"]
+    assert got["model"] == {"name": "churn-classifier", "version": "3", "type": "mlflow_model"}
+    assert fake_azure.called("GET", "/fake/operations/")  # each went through Azure's LRO protocol
+    assert fake_azure.rejected == []
+
+
+def test_a_deployment_that_fails_keeps_the_read_back_and_names_the_spec(fake_azure, ml_dev, sample_project,
+                                                                         tmp_path):
+    from mlops_accelerator.azure.stages456 import models_on_azure
+
+    specs = model_specs(sample_project, tmp_path)
+    first = sample_project.settings("models").online_endpoint.deployments[0].name
+    fake_azure.state.endpoint_deployment_faults[first] = {
+        "code": "OutOfQuota", "message": "not enough Standard_DS3_v2 quota to provision 1 instance"}
+    got, failures = models_on_azure(ml_dev, specs / "dev")
+    assert len(failures) == 1 and f"deployment-{first}.yml" in failures[0] and "OutOfQuota" in failures[0]
+    assert got["online_endpoint"]["state"] == "Succeeded"  # the endpoint was made before: read back
+    assert {d["name"]: d["state"] for d in got["online_endpoint"]["deployments"]} == {first: "Failed"}
+    assert not fake_azure.called("PUT", "/batchEndpoints/")  # nothing after the failed step
+
+
+def test_a_deployment_that_never_finishes_is_bounded_and_named(fake_azure, ml_dev, sample_project, tmp_path,
+                                                              monkeypatch):
+    from mlops_accelerator.azure.stage3 import DEPLOY_TIMEOUT_ENV
+    from mlops_accelerator.azure.stages456 import models_on_azure
+
+    monkeypatch.setenv(DEPLOY_TIMEOUT_ENV, "2")
+    last = sample_project.settings("models").online_endpoint.deployments[-1].name
+    fake_azure.state.endpoint_deployment_faults[last] = {"never": "true"}
+    got, failures = models_on_azure(ml_dev, model_specs(sample_project, tmp_path) / "dev")
+    assert len(failures) == 1 and failures[0].startswith(f"deployment-{last}.yml: deployment {last} did not finish "
+                                                         "within 2 s"), failures
+    states = {d["name"]: d["state"] for d in got["online_endpoint"]["deployments"]}
+    assert states[last] == "Creating" and all(v == "Succeeded" for k, v in states.items() if k != last)
+
+
+def test_a_missing_model_is_named_and_nothing_is_deployed(fake_azure, fake_credential, sample_project, tmp_path):
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import models_on_azure, workspace_client
+
+    seed_workspaces(fake_azure, sample_project)  # no model registered on Azure
+    ml = workspace_client(sample_project, fake_credential, environments(sample_project, ["test"])[0])
+    got, failures = models_on_azure(ml, model_specs(sample_project, tmp_path, "7") / "test")
+    assert "model churn-classifier:7 (named by deployment-" in failures[0] and "not registered" in failures[0]
+    assert got["online_endpoint"] is None and not fake_azure.called("PUT", "/onlineEndpoints/")
+
+
+def test_the_fake_rejects_a_malformed_deployment_body(fake_azure, ml_dev, sample_project):
+    import requests
+    from fake_azure.credential import FakeCredential
+
+    ws = workspace_id(sample_project, "dev")
+    token = FakeCredential().get_token(f"{fake_azure.endpoint}/.default").token
+    url = f"{fake_azure.endpoint}{ws}/onlineEndpoints/ep-dev/deployments/blue?api-version=2024-04-01"
+    fake_azure.seed(f"{ws}/onlineEndpoints/ep-dev", {"type": f"{WS_TYPE}/onlineEndpoints", "location": "westeurope",
+                                                      "properties": {"authMode": "Key"}})
+    body = {"location": "westeurope", "properties": {"endpointComputeType": "Managed",
+                                                     "instanceType": "Standard_DS3_v2"},
+            "sku": {"name": "Default", "capacity": "one"}}  # an instance count must be an integer
+    res = requests.put(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                       verify=str(fake_azure.ca_bundle), timeout=10)
+    assert res.status_code == 400 and res.json()["error"]["code"] == "InvalidRequestContent"
+    assert "capacity" in fake_azure.rejected[-1]
+    assert fake_azure.get(f"{ws}/onlineEndpoints/ep-dev/deployments/blue") is None  # nothing kept
+
+
+FROM_AZURE_ITEMS = {"S4-05": "read back from Azure in dev, prod, test",
+                    "S5-08": "read back from Azure in dev, prod, test",
+                    "S6-04": "read back from Azure in prod"}
+
+
+def _items(project) -> dict[str, dict]:
+    from mlops_accelerator.report import status_data
+
+    return {item["id"]: item for stage in status_data(project)["stages"] for item in stage.get("items") or []}
+
+
+@pytest.fixture
+def sample_init(tmp_path):
+    """`init --sample`: the sample's settings and its data (the data stage reads it)."""
+    from click.testing import CliRunner
+
+    from mlops_accelerator.cli import main
+    from mlops_accelerator.workspace import Project
+
+    res = CliRunner().invoke(main, ["init", "--sample", str(tmp_path / "sample")])
+    assert res.exit_code == 0, res.output
+    return Project.find(tmp_path / "sample")
+
+
+def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sample_init):
+    """The three stages' notebooks run here (no cluster on Azure yet), then their specs are created in
+    each environment's workspace; the checks read the read-back. A deployment that then fails keeps
+    the partial read-back and names its spec."""
+    import json
+    import re
+
+    from click.testing import CliRunner
+
+    from mlops_accelerator.azure.preflight import run_preflight
+    from mlops_accelerator.azure.target import READBACK_FILE, after_local_stages
+    from mlops_accelerator.cli import main
+    from mlops_accelerator.evidence import merge_stage_evidence
+
+    seed_workspaces(fake_azure, sample_init, ("churn-classifier", "1"))  # the version this run registers
+    res = CliRunner().invoke(main, ["-C", str(sample_init.root), "run", "data", "models", "monitor",
+                                    "--target", "azureml", "--jobs", "2"])
+    assert res.exit_code == 0, res.output
+    items = _items(sample_init)
+    for item, reason in FROM_AZURE_ITEMS.items():
+        assert (items[item]["state"], reason in items[item]["reason"]) == ("done", True), items[item]["reason"]
+    run_dir = sample_init.root / "runs" / re.search(r"Run (\S+): ", res.output).group(1)
+    data = json.loads((run_dir / "04-data" / "evidence" / READBACK_FILE).read_text())["azure_data"]
+    assert set(data) == {"dev", "test", "prod"} and all(d["data_assets"] and d["datastores"] for d in data.values())
+    endpoints = json.loads((run_dir / "05-models" / "evidence" / READBACK_FILE).read_text())["azure_endpoints"]
+    names = {env: got["online_endpoint"]["name"] for env, got in endpoints.items()}
+    base = sample_init.settings("models").online_endpoint.name
+    assert names == {env: f"{base}-{env}" for env in ("dev", "test", "prod")}  # unique in the one region
+    monitor = json.loads((run_dir / "06-monitor" / "evidence" / READBACK_FILE).read_text())["azure_monitor"]
+    assert monitor["env"] == "prod" and "data_drift" in monitor["signals"].values()
+    assert fake_azure.rejected == []
+    # Three environments in one region, each with its endpoint: the pre-flight sees no clash.
+    assert [f for f in run_preflight(sample_init, fake_credential) if f.check == "names"] == []
+
+    # The same stage-5 specs again, with test's first deployment refused by Azure.
+    first = sample_init.settings("models").online_endpoint.deployments[0].name
+    fake_azure.inject(f"{workspace_id(sample_init, 'test')}/onlineEndpoints/{base}-test/deployments/{first}",
+                      409, "Conflict", "a deployment is being deleted", method="PUT")
+    stages = {"models": {"status": "succeeded", "evidence": merge_stage_evidence(
+        run_dir / "05-models", sample_init.root, "models")}}
+    after_local_stages(sample_init, run_dir, run_dir.name, stages)
+    error = " ".join(stages["models"]["error"].split())
+    assert stages["models"]["status"] == "failed"
+    assert f"on Azure: test: deployment-{first}.yml:" in error and "a deployment is being deleted" in error
+    assert "dev:" not in error and "prod:" not in error and READBACK_FILE in error
+    kept = stages["models"]["evidence"]["azure_endpoints"]
+    assert set(kept) == {"dev", "test", "prod"} and kept["test"]["online_endpoint"]["name"] == f"{base}-test"
+
+
+def test_two_environments_in_another_region(fake_azure, fake_credential, tmp_path):
+    """A project unlike the sample: dev and prod only, in swedencentral, a shorter endpoint name.
+    Stage 4's and 5's specs (written by the notebooks' generators) go to both workspaces through the
+    runner's hook; a third environment is never asked for."""
+    import copy
+
+    from test_three_projects import _restrict
+
+    from mlops_accelerator.azure.target import after_local_stages
+    from mlops_accelerator.dataprep.azure_specs import write_asset_specs, write_datastores
+    from mlops_accelerator.evidence import merge_stage_evidence
+    from mlops_accelerator.sample import sample_settings
+    from mlops_accelerator.settings import validate_settings
+    from mlops_accelerator.workspace import Project
+
+    s = _restrict(copy.deepcopy(sample_settings()), ["dev", "prod"], "swedencentral")
+    s["models"]["promotion_path"] = ["dev", "prod"]
+    s["models"]["online_endpoint"]["name"] = "churn-rt"
+    for stage in ("design", "deploy", "models"):
+        assert validate_settings(stage, s[stage])[1] == []
+    project = Project.create(tmp_path / "two", s["foundations"]["project_name"], s)
+    seed_workspaces(fake_azure, project, ("churn-classifier", "2"))
+    run_dir = project.root / "runs" / "r1"
+    data_dir, models_dir = run_dir / "04-data", run_dir / "05-models"
+    data = project.settings("data")
+    write_datastores(data_dir, data, ["dev", "prod"])
+    write_asset_specs(data_dir, ["dev", "prod"], [{"name": "churn-features", "version": "2", "type": "uri_folder",
+                                                   "path": "azureml://datastores/gold/paths/churn-features/2/"}])
+    (data_dir / "evidence").mkdir(parents=True)
+    (data_dir / "evidence" / "01.json").write_text(
+        '{"artifacts": {"azureml_data_assets": "azureml-data/data-assets-validation.json"}}')
+    model_specs(project, models_dir, "2")
+    stages = {"data": {"status": "succeeded", "evidence": merge_stage_evidence(data_dir, project.root, "data")},
+              "models": {"status": "succeeded", "evidence": {}}}
+    after_local_stages(project, run_dir, "r1", stages)
+    assert [stages[k].get("error") for k in ("data", "models")] == [None, None], fake_azure.rejected
+    assets = stages["data"]["evidence"]["azure_data"]
+    assert {env: [a["name"] for a in got["data_assets"]] for env, got in assets.items()} == {
+        "dev": ["churn-features"], "prod": ["churn-features"]}
+    endpoints = stages["models"]["evidence"]["azure_endpoints"]
+    assert {env: got["online_endpoint"]["name"] for env, got in endpoints.items()} == {
+        "dev": "churn-rt-dev", "prod": "churn-rt-prod"}
+    workspaces = {r[1].split("/workspaces/")[1].split("/")[0] for r in fake_azure.requests if "/workspaces/" in r[1]}
+    assert not any("test" in w for w in workspaces), workspaces
+
+
+def test_endpoint_name_length_counts_the_environment():
+    from mlops_accelerator.settings import validate_settings
+    from mlops_accelerator.settings.models import endpoint_in
+
+    name = "a" * 27  # 27 + "-prod" = 32: allowed; "-test1" would make 33
+    assert endpoint_in(name, "prod") == name + "-prod"
+    assert validate_settings("models", {"online_endpoint": {"name": name}, "promotion_path": ["dev", "prod"]})[1] == []
+    errors = validate_settings("models", {"online_endpoint": {"name": name}, "promotion_path": ["dev", "test1"]})[1]
+    assert [(e.field, e.rule) for e in errors] == [("online_endpoint.name", "endpoint_name_length")]
+    assert "'test1'" in errors[0].message and "33 characters" in errors[0].message
