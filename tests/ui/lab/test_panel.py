@@ -139,12 +139,12 @@ def test_run_target_choice_posts_azureml_and_findings_show_beside_their_settings
     expect(expand(page, 3).locator('li[data-setting="compute_targets.0.max_nodes"]')).to_contain_text("(dev, quota)")
     assert page.locator(f'{STAGE}[data-stage="1"] .jp-MLOpsAccelerator-findings').count() == 0
 
-    # Where the azureml target covers the stage, a labelled choice; beyond it (stage 4 here), none.
+    # Where the azureml target covers the stage, a labelled choice; beyond it (stage 7 here), none.
     stage = expand(page, 1)
     target = stage.get_by_label("Run on")
     expect(target).to_have_value("local")
     assert target.evaluate("s => [...s.options].map(o => o.value)") == ["local", "azureml"]
-    expect(expand(page, 4).locator('[data-action="target"]')).to_have_count(0)
+    expect(expand(page, 7).locator('[data-action="target"]')).to_have_count(0)
     target.focus()
     page.keyboard.press("ArrowDown")  # reachable and usable from the keyboard
     expect(stage.get_by_label("Run on")).to_have_value("azureml")
@@ -159,7 +159,7 @@ def test_run_target_choice_posts_azureml_and_findings_show_beside_their_settings
     expect(run).to_have_attribute("data-state", "failed", timeout=120_000)
     expect(run.locator(".jp-MLOpsAccelerator-log")).to_contain_text(
         re.compile(r"^error: could not sign in to Azure\..*Do one of: 'az login'"))  # the CLI's error line, whole
-    for number in (1, 3, 4):  # folded again: stage 2's choice and finding in the picture
+    for number in (1, 3, 7):  # folded again: stage 2's choice and finding in the picture
         page.locator(f'{STAGE}[data-stage="{number}"] .jp-MLOpsAccelerator-stageHead').click()
     page.locator(PANEL).evaluate("e => { e.scrollTop = 0; }")
     page.set_viewport_size({"width": 1400, "height": 1300})
