@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 READBACK_FILE = "azureml-readback.json"  # in the stage's evidence/ folder, merged like a notebook's
-ON_AZURE = ("deploy", "data", "models", "monitor")  # the stages with something to create on Azure
+
+
+def _on_azure() -> tuple[str, ...]:
+    """The stages with something to create on Azure: stage 3 (deploy) up to the last the target covers."""
+    from ..catalogue import stage_slugs
+    from ..targets import AZUREML_UP_TO_STAGE
+
+    return tuple(stage_slugs()[2:AZUREML_UP_TO_STAGE])
 
 
 def _design_iac(project: Any, stages_out: dict[str, dict[str, Any]]) -> str | None:
@@ -32,7 +39,7 @@ def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dic
     from . import connection
     from .preflight import as_dicts, run_preflight, save_findings
 
-    todo = [s for s in ON_AZURE if (stages_out.get(s) or {}).get("status") == "succeeded"]
+    todo = [s for s in _on_azure() if (stages_out.get(s) or {}).get("status") == "succeeded"]
     if not todo:
         return  # nothing to create (or the notebooks failed: their error stands)
     if "deploy" in todo and not _design_iac(project, stages_out):
@@ -113,7 +120,7 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
         root = (project.root / report).parent
     else:
         root = stage_dir / MODEL_SPECS
-    key = {"data": "azure_data", "models": "azure_endpoints", "monitor": "azure_monitor"}[slug]
+    key = "azure_data" if slug == "data" else "azure_monitor" if slug == "monitor" else "azure_endpoints"
     ev: dict[str, Any] = {key: {}}
     for env in envs:
         try:
