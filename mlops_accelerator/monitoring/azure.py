@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..lean_imports import skip_iri_grammar  # before azure-ai-ml: half its import cost buys nothing here
+from ..artifacts.azureml_specs import _quiet_sdk  # stage 3's: SDK log lines silenced, no IRI grammar
 
 SCHEDULE_SCHEMA = "http://azureml/sdk-2-0/Schedule.json"
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
@@ -121,7 +121,11 @@ def _loaded_thresholds(signal: Any) -> dict[str, Any]:
 
 def write_monitor_schedule(folder: Path, spec: dict[str, Any]) -> dict[str, Any]:
     """Write the schedule YAML, load it back with load_schedule, compare; returns what was found."""
-    skip_iri_grammar()
+    with _quiet_sdk():  # no 'experimental class' log lines in the notebook, no IRI grammar
+        return _write_monitor_schedule(folder, spec)
+
+
+def _write_monitor_schedule(folder: Path, spec: dict[str, Any]) -> dict[str, Any]:
     from azure.ai.ml.entities._load_functions import load_schedule
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -173,7 +177,11 @@ def data_collector_spec(monitor: Any, *, endpoint: str, deployment: str, instanc
 
 
 def write_data_collector(folder: Path, spec: dict[str, Any]) -> dict[str, Any]:
-    skip_iri_grammar()
+    with _quiet_sdk():
+        return _write_data_collector(folder, spec)
+
+
+def _write_data_collector(folder: Path, spec: dict[str, Any]) -> dict[str, Any]:
     from azure.ai.ml import load_online_deployment
 
     folder.mkdir(parents=True, exist_ok=True)
