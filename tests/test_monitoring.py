@@ -294,8 +294,12 @@ def test_cli_monitor_run_and_watch_stops_cleanly_on_ctrl_c(project):
     assert "window 2024-08" in run.stdout and "alert" in run.stdout
     bad = subprocess.run([*cli, "monitor", "watch", "--every", "soon"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "'soon': give a positive number and a unit" in bad.stderr
-    proc = subprocess.Popen([*cli, "monitor", "watch", "--every", "1h", "--no-retrain"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    # stderr to a file (never a pipe nobody reads while waiting for stdout); PYTHONFAULTHANDLER lets a
+    # watch that does not stop be asked for every thread's stack (SIGABRT), so a hang names its place.
+    err_path = project.root.parent / "watch-stderr.txt"
+    with open(err_path, "w") as err_file:
+        proc = subprocess.Popen([*cli, "monitor", "watch", "--every", "1h", "--no-retrain"], stdout=subprocess.PIPE,
+                                stderr=err_file, text=True, env={**env, "PYTHONFAULTHANDLER": "1"})
     lines = []
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -304,7 +308,14 @@ def test_cli_monitor_run_and_watch_stops_cleanly_on_ctrl_c(project):
         if "next pass in 1h" in line or not line:
             break
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to stderr
+        proc.communicate(timeout=30)
+        pytest.fail(f"'monitor watch' still running 60 s after Ctrl-C; stdout so far: {''.join(lines)!r}; "
+                    f"stderr and stacks:\n{err_path.read_text()[-6000:]}")
+    err = err_path.read_text()
     assert proc.returncode == 0, err
     assert "stopped after 1 pass(es)" in out and "Traceback" not in err
     passes = [e for e in project.events("monitor_pass")]
