@@ -54,7 +54,8 @@ class PoolKernelClient(AsyncKernelClient):
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         from queue import Empty
 
-        deadline = time.monotonic() + (timeout if timeout is not None else START_TIMEOUT_S)
+        limit = timeout if timeout is not None else START_TIMEOUT_S
+        deadline = time.monotonic() + limit
         while True:
             self.kernel_info()
             try:
@@ -72,7 +73,7 @@ class PoolKernelClient(AsyncKernelClient):
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+                raise RuntimeError(f"the kernel did not answer within {limit:g} s")
         while True:  # what is already queued, without waiting for more
             try:
                 await self.iopub_channel.get_msg(timeout=0)
