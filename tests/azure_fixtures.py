@@ -5,14 +5,31 @@ from __future__ import annotations
 import pytest
 
 
+def _resolve_storage_hosts(monkeypatch) -> None:
+    """<account>.blob.fake-azure.test -> 127.0.0.1, as a hosts-file line would (only that domain)."""
+    import socket
+
+    from fake_azure.tls import STORAGE_DOMAIN
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith("." + STORAGE_DOMAIN):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture
 def fake_azure(tmp_path, monkeypatch):
     from fake_azure import FakeAzure
 
-    from mlops_accelerator.azure.connection import ARM_ENDPOINT_ENV
+    from mlops_accelerator.azure.connection import ARM_ENDPOINT_ENV, STORAGE_SUFFIX_ENV
     from mlops_accelerator.azure.jobs import POLL_ENV
 
     fake = FakeAzure(tmp_path / "fake-azure").start()
+    _resolve_storage_hosts(monkeypatch)
+    monkeypatch.setenv(STORAGE_SUFFIX_ENV, fake.storage_suffix)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_bundle))
     monkeypatch.setenv(ARM_ENDPOINT_ENV, fake.endpoint)
     monkeypatch.setenv("DO_NOT_TRACK", "true")

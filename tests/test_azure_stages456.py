@@ -4,6 +4,8 @@ each environment's workspace with azure-ai-ml's loaders and read back as the sta
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ["azure_fixtures"]
@@ -88,7 +90,8 @@ def test_endpoints_deployments_and_traffic_created_and_read_back(fake_azure, ml_
     assert {d["name"]: d["state"] for d in ep["deployments"]} == {
         d.name: "Succeeded" for d in models.online_endpoint.deployments}
     assert all(d["model"].endswith("churn-classifier/versions/3") for d in ep["deployments"]), ep["deployments"]
-    assert got["model"] == {"name": "churn-classifier", "version": "3", "type": "mlflow_model"}
+    assert {k: got["model"][k] for k in ("name", "version", "type", "registered")} == {
+        "name": "churn-classifier", "version": "3", "type": "mlflow_model", "registered": "before this run"}
     assert fake_azure.called("GET", "/fake/operations/")  # each went through Azure's LRO protocol
     assert fake_azure.rejected == []
 
@@ -132,6 +135,91 @@ def test_a_missing_model_is_named_and_nothing_is_deployed(fake_azure, fake_crede
     got, failures = models_on_azure(ml, model_specs(sample_project, tmp_path, "7") / "test")
     assert "model churn-classifier:7 (named by deployment-" in failures[0] and "not registered" in failures[0]
     assert got["online_endpoint"] is None and not fake_azure.called("PUT", "/onlineEndpoints/")
+
+
+def register_locally(project, name: str = "churn-classifier") -> str:
+    """A small MLflow model registered in the project's registry, as stage 5's notebook leaves one
+    (explicit-URI client: no process-wide MLflow state leaks into other tests)."""
+    import tempfile
+    from pathlib import Path
+
+    import mlflow.sklearn
+    from sklearn.dummy import DummyClassifier
+
+    from mlops_accelerator.tracking import artifact_root, project_client
+
+    client = project_client(project.root)
+    exp = client.create_experiment("churn-training", artifact_location=artifact_root(project.root))
+    run = client.create_run(exp)
+    with tempfile.TemporaryDirectory() as tmp:
+        mlflow.sklearn.save_model(DummyClassifier().fit([[0], [1]], [0, 1]), Path(tmp) / "model")
+        client.log_artifacts(run.info.run_id, str(Path(tmp) / "model"), "model")
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model(name)
+    return str(client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+                                           tags={"git_commit": "0123abc", "stage": "champion"}).version)
+
+
+def test_this_runs_model_is_uploaded_and_registered_where_it_is_missing(fake_azure, fake_credential, sample_project,
+                                                                         tmp_path):
+    """No version on Azure: the one this run registered in the project's MLflow registry is uploaded to
+    the workspace's default datastore (the SDK's own upload, to the fake's storage host) and registered
+    with its tags; the endpoints then deploy it. A second run finds it there and uploads nothing."""
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import LocalModel, models_on_azure, workspace_client
+
+    version = register_locally(sample_project)
+    seed_workspaces(fake_azure, sample_project)  # no model on Azure yet
+    ml = workspace_client(sample_project, fake_credential, environments(sample_project, ["test"])[0])
+    specs = model_specs(sample_project, tmp_path, version)
+    local = LocalModel.from_evidence({"model": {"name": "churn-classifier", "version": version, "run_id": "r1",
+                                                "tags": {"git_commit": "0123abc", "stage": "champion"}}},
+                                     sample_project.root)
+    got, failures = models_on_azure(ml, specs / "test", local)
+    assert failures == [], (failures, fake_azure.rejected, fake_azure.unhandled)
+    assert got["model"]["registered"] == "by this run" and got["model"]["version"] == version
+    assert got["model"]["tags"] == {"git_commit": "0123abc", "stage": "champion"}
+    assert "/datastores/workspaceblobstore/paths/" in got["model"]["path"]
+    folder = local.folder()  # every file of the MLflow model, byte for byte, under the registered path
+    root = got["model"]["path"].split("/paths/", 1)[1].rstrip("/")
+    uploaded = {k.split(f"/{root}/", 1)[1]: v for k, v in fake_azure.blobs.items()
+                if k.startswith("azureml-blobstore-") and f"/{root}/" in f"/{k}"}
+    assert "MLmodel" in uploaded and uploaded == {
+        f.relative_to(folder).as_posix(): f.read_bytes() for f in folder.rglob("*") if f.is_file()}
+    deps = got["online_endpoint"]["deployments"]
+    assert deps and all(d["model"].endswith(f"churn-classifier/versions/{version}") for d in deps)
+    assert fake_azure.rejected == []
+    # the upload ran in the fake's cloud, and the process's cloud is put back (kernels inherit it)
+    assert os.environ.get("AZUREML_CURRENT_CLOUD") is None
+
+    puts = len(fake_azure.called("PUT", "/models/churn-classifier/versions/"))
+    again, failures = models_on_azure(ml, specs / "test", local)
+    assert failures == [] and again["model"]["registered"] == "before this run"
+    assert len(fake_azure.called("PUT", "/models/churn-classifier/versions/")) == puts == 1
+
+
+def test_a_missing_version_other_than_this_runs_is_not_registered(fake_azure, fake_credential, sample_project,
+                                                                   tmp_path):
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import LocalModel, models_on_azure, workspace_client
+
+    seed_workspaces(fake_azure, sample_project)
+    ml = workspace_client(sample_project, fake_credential, environments(sample_project, ["dev"])[0])
+    local = LocalModel("churn-classifier", "2", sample_project.root)  # the specs name version 5
+    got, failures = models_on_azure(ml, model_specs(sample_project, tmp_path, "5") / "dev", local)
+    assert "model churn-classifier:5" in failures[0] and "not the version this run registered" in failures[0]
+    assert not fake_azure.called("PUT", "/models/") and got["online_endpoint"] is None
+
+
+def test_the_fake_refuses_a_model_whose_files_were_not_uploaded(fake_azure, ml_dev):
+    from azure.ai.ml.entities import Model
+    from azure.core.exceptions import HttpResponseError
+
+    uri = (f"azureml://subscriptions/{ml_dev.subscription_id}/resourcegroups/{ml_dev.resource_group_name}/"
+           f"workspaces/{ml_dev.workspace_name}/datastores/workspaceblobstore/paths/LocalUpload/nothing/model")
+    with pytest.raises(HttpResponseError, match="nothing was uploaded"):
+        ml_dev.models.create_or_update(Model(name="churn-classifier", version="9", type="mlflow_model", path=uri))
+    assert fake_azure.rejected and "nothing was uploaded" in fake_azure.rejected[-1]
 
 
 def test_the_fake_rejects_a_malformed_deployment_body(fake_azure, ml_dev, sample_project):
@@ -191,7 +279,7 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     from mlops_accelerator.cli import main
     from mlops_accelerator.evidence import merge_stage_evidence
 
-    seed_workspaces(fake_azure, sample_init, ("churn-classifier", "1"))  # the version this run registers
+    seed_workspaces(fake_azure, sample_init)  # no model on Azure: the run registers its own version there
     res = CliRunner().invoke(main, ["-C", str(sample_init.root), "run", "data", "models", "monitor",
                                     "--target", "azureml", "--jobs", "2"])
     assert res.exit_code == 0, res.output
@@ -205,6 +293,9 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     names = {env: got["online_endpoint"]["name"] for env, got in endpoints.items()}
     base = sample_init.settings("models").online_endpoint.name
     assert names == {env: f"{base}-{env}" for env in ("dev", "test", "prod")}  # unique in the one region
+    local = json.loads((run_dir / "05-models" / "evidence" / "01-train-register-deploy.json").read_text())["model"]
+    assert {env: (got["model"]["version"], got["model"]["registered"]) for env, got in endpoints.items()} == {
+        env: (str(local["version"]), "by this run") for env in ("dev", "test", "prod")}
     monitor = json.loads((run_dir / "06-monitor" / "evidence" / READBACK_FILE).read_text())["azure_monitor"]
     assert monitor["env"] == "prod" and "data_drift" in monitor["signals"].values()
     assert fake_azure.rejected == []

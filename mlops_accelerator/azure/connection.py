@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
 
 ARM_ENDPOINT_ENV = "MLOPS_ACCELERATOR_AZURE_ARM_ENDPOINT"
+# A custom cloud's storage host suffix (Azure Stack Hub, a sovereign cloud, the test fake): blob URLs are
+# https://<account>.blob.<suffix>
+STORAGE_SUFFIX_ENV = "MLOPS_ACCELERATOR_AZURE_STORAGE_SUFFIX"
 SIGN_IN_ENV = "MLOPS_ACCELERATOR_AZURE_SIGN_IN"  # "default" or "device_code"
 PUBLIC_ARM = "https://management.azure.com"
 SIGN_IN_MODES = ("default", "device_code")
@@ -116,11 +121,29 @@ def _cloud() -> dict[str, Any]:
     endpoint = arm_endpoint()
     if endpoint == PUBLIC_ARM:
         return {}
-    name = "MlopsAccelerator" + hashlib.sha1(endpoint.encode()).hexdigest()[:8]
+    storage = os.environ.get(STORAGE_SUFFIX_ENV) or "core.windows.net"
+    name = "MlopsAccelerator" + hashlib.sha1(f"{endpoint} {storage}".encode()).hexdigest()[:8]
     return {"cloud": name, "cloud_metadata": {
         "azure_portal": f"{endpoint}/", "resource_manager": f"{endpoint}/",
         "active_directory": f"{endpoint}/", "aml_resource_id": f"{endpoint}/",
-        "storage_endpoint": "core.windows.net", "registry_discovery_endpoint": f"{endpoint}/"}}
+        "storage_endpoint": storage, "registry_discovery_endpoint": f"{endpoint}/"}}
+
+
+@contextmanager
+def in_cloud() -> Iterator[None]:
+    """Uploads to the workspace's storage inside this: azure-ai-ml builds the storage URL from the
+    process's current cloud (AZUREML_CURRENT_CLOUD), not the client's, and ml_client puts that back."""
+    name = _cloud().get("cloud")
+    before = os.environ.get("AZUREML_CURRENT_CLOUD")
+    if name:
+        os.environ["AZUREML_CURRENT_CLOUD"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("AZUREML_CURRENT_CLOUD", None)
+        else:
+            os.environ["AZUREML_CURRENT_CLOUD"] = before
 
 
 def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **options: Any) -> Any:

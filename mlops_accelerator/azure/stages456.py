@@ -7,15 +7,18 @@ environment's workspace and read back as the "from Azure" evidence of the stage.
     monitor  monitor/model-monitor.yml, in production's workspace (the last of the promotion path)
 
 Every spec is read by azure-ai-ml's own loader (load_datastore, load_online_endpoint, ...), so what
-is sent is what the SDK accepts. The model a deployment names must already be registered in that
-workspace (the training pipeline's register step does it on Azure; registering from here would
-upload the model files to the workspace's blob storage); a missing one is named, and that
-environment's endpoints are not created. Each spec is one step: a failure names the environment,
+is sent is what the SDK accepts. The model version a deployment names is registered in each
+environment's workspace before its endpoints: when the workspace does not have it and it is the
+version this run's stage 5 registered in the project's MLflow registry, its MLflow model folder is
+uploaded to the workspace's default datastore and registered there with the same name, version and
+tags (the SDK's own upload); any other missing version is named, and that environment's endpoints
+are not created. Each spec is one step: a failure names the environment,
 the spec and Azure's code and message, and the read-back of what exists is kept all the same.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,17 +89,73 @@ def _model_ref(ref: Any) -> tuple[str, str | None]:
     return name, version or None
 
 
-def _registered_model(ml: Any, ref: Any, spec: str) -> dict[str, Any]:
+@dataclass
+class LocalModel:
+    """The model version this run's stage 5 registered in the project's MLflow registry."""
+
+    name: str
+    version: str
+    project_dir: Path
+    tags: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None
+
+    @classmethod
+    def from_evidence(cls, evidence: dict[str, Any], project_dir: Path) -> LocalModel | None:
+        m = evidence.get("model") or {}
+        if not (m.get("name") and m.get("version")):
+            return None  # this run registered nothing (gates failed, or the champion stayed)
+        return cls(str(m["name"]), str(m["version"]), project_dir,
+                   {str(k): str(v) for k, v in (m.get("tags") or {}).items()}, m.get("run_id"))
+
+    def folder(self) -> Path:
+        """The version's MLflow model folder (MLmodel and its files) in the project's artifact store."""
+        from urllib.parse import unquote, urlsplit
+
+        from ..tracking import project_client
+
+        uri = project_client(self.project_dir).get_model_version_download_uri(self.name, self.version)
+        path = Path(unquote(urlsplit(uri).path)) if uri.startswith("file:") else Path(uri)
+        if not (path / "MLmodel").is_file():
+            raise StepFailed(f"model {self.name}:{self.version}", f"its MLflow model folder {path} has no MLmodel "
+                                                                  "file in the project's registry")
+        return path
+
+
+def _register(ml: Any, local: LocalModel) -> None:
+    """Upload the MLflow model folder to the workspace's default datastore and register it there."""
+    from azure.ai.ml.entities import Model
+
+    from ..artifacts.azureml_specs import _quiet_sdk
+    from .connection import in_cloud
+
+    model = Model(name=local.name, version=local.version, type="mlflow_model", path=str(local.folder()),
+                  tags=local.tags, properties={"mlflow_run_id": local.run_id} if local.run_id else {},
+                  description="Registered by the MLOps Accelerator from the project's MLflow registry (stage 5)")
+    with in_cloud(), _quiet_sdk():  # the upload builds its storage URL from the current cloud
+        ml.models.create_or_update(model)
+
+
+def _registered_model(ml: Any, ref: Any, spec: str, local: LocalModel | None = None) -> dict[str, Any]:
     from azure.core.exceptions import ResourceNotFoundError
 
     name, version = _model_ref(ref)
+
+    def get() -> Any:
+        return ml.models.get(name, version=version) if version else ml.models.get(name, label="latest")
+    registered = "before this run"
     try:
-        m = ml.models.get(name, version=version) if version else ml.models.get(name, label="latest")
+        m = get()
     except ResourceNotFoundError:
-        raise StepFailed(f"model {name}:{version or 'latest'} (named by {spec})",
-                         "not registered in this workspace: register it there first (the training pipeline's "
-                         "register step, or the CD workflow's train job)") from None
-    return {"name": m.name, "version": str(m.version), "type": _plain(m.type)}
+        if local is None or (local.name, local.version) != (name, version):
+            raise StepFailed(f"model {name}:{version or 'latest'} (named by {spec})",
+                             "not registered in this workspace, and not the version this run registered: register "
+                             "it there first (the training pipeline's register step, or the CD workflow's train "
+                             "job)") from None
+        _step(f"model {name}:{version} (registering this run's version)", lambda: _register(ml, local))
+        m = _step(f"model {name}:{version} (reading it back)", get)
+        registered = "by this run"
+    return {"name": m.name, "version": str(m.version), "type": _plain(m.type), "registered": registered,
+            "path": str(m.path) if m.path else None, "tags": dict(m.tags or {})}
 
 
 def _read_online(ml: Any, name: str) -> dict[str, Any] | None:
@@ -129,9 +188,10 @@ def _read_batch(ml: Any, name: str) -> dict[str, Any] | None:
          "state": _plain(d.provisioning_state)} for d in ml.batch_deployments.list(name)]}
 
 
-def models_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
-    """One environment's endpoints from `folder` (= azureml-models/<env>): the model check, the online
-    endpoint, each deployment, the traffic split, the batch endpoint and deployment; then read back."""
+def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None) -> tuple[dict[str, Any], list[str]]:
+    """One environment's endpoints from `folder` (= azureml-models/<env>): the model (registered from
+    `local` when it is the one named and missing), the online endpoint, each deployment, the traffic
+    split, the batch endpoint and deployment; then read back."""
     import azure.ai.ml as aml
 
     failures: list[str] = []
@@ -149,7 +209,7 @@ def models_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
             specs.append(load("load_batch_deployment", folder / "batch-deployment.yml"))
         if specs:
             out["model"] = _registered_model(ml, specs[0].model, deployments[0].name if deployments
-                                             else "batch-deployment.yml")
+                                             else "batch-deployment.yml", local)
         if online.is_file():
             ep = load("load_online_endpoint", online)
             _step(online.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(ep), online.name, ep.name))

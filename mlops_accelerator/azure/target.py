@@ -99,9 +99,10 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
     from .assets import create_monitor_schedule
     from .connection import environments
     from .stage3 import StepFailed
-    from .stages456 import data_on_azure, models_on_azure, workspace_client
+    from .stages456 import LocalModel, data_on_azure, models_on_azure, workspace_client
 
     artifacts = (outcome.get("evidence") or {}).get("artifacts") or {}
+    local = LocalModel.from_evidence(outcome.get("evidence") or {}, project.root) if slug == "models" else None
     envs = environments(project)
     if not envs:
         return {}, [f"{slug}: no environment to create it in (deploy.environments_to_deploy is empty)"]
@@ -139,7 +140,8 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
         else:
             if not (root / env.name).is_dir():
                 continue  # e.g. an environment outside the models' promotion path: nothing goes there
-            got, fails = (data_on_azure if slug == "data" else models_on_azure)(ml, root / env.name)
+            got, fails = (data_on_azure(ml, root / env.name) if slug == "data" else
+                          models_on_azure(ml, root / env.name, local))
             ev[key][env.name] = got
         failures += [f"{env.name}: {f}" for f in fails]
     if slug != "monitor" and not ev[key] and not failures:

@@ -1,6 +1,7 @@
 """A local HTTPS fake of Azure Resource Manager and Azure ML for the azureml target's tests."""
 
 from . import jobs  # noqa: F401,I001  (registers the job, code upload and artifact routes)
+from . import models  # noqa: F401,I001  (the default datastore, its secrets, model versions)
 from .credential import FakeCredential
 from .server import FakeAzure
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import arm_template
 from .credential import decode_token
-from .tls import make_ca_and_cert
+from .tls import STORAGE_DOMAIN, make_ca_and_cert
 from .validation import BodyError, validate
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
@@ -122,6 +122,8 @@ class FakeAzure:
         ctx.load_cert_chain(cert, key)
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.endpoint = f"https://127.0.0.1:{self.httpd.server_address[1]}"
+        # azure-ai-ml's storage URLs are https://<account>.blob.<suffix>: the port rides in the suffix
+        self.storage_suffix = f"{STORAGE_DOMAIN}:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> FakeAzure:

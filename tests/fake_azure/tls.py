@@ -1,10 +1,15 @@
-"""A throw-away certificate authority and a server certificate for 127.0.0.1 (made per test session)."""
+"""A throw-away certificate authority and a server certificate for 127.0.0.1 and the fake storage
+accounts' hosts (made per test session)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 from pathlib import Path
+
+# Storage accounts' hosts, https://<account>.blob.<STORAGE_DOMAIN>:<port>: the tests resolve this
+# domain to 127.0.0.1 (azure_fixtures.py), as a hosts file would; .test is reserved, never on the internet.
+STORAGE_DOMAIN = "fake-azure.test"
 
 
 def make_ca_and_cert(folder: Path) -> tuple[Path, Path, Path]:
@@ -33,7 +38,8 @@ def make_ca_and_cert(folder: Path) -> tuple[Path, Path, Path]:
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+                                                        x509.DNSName("localhost"),
+                                                        x509.DNSName(f"*.blob.{STORAGE_DOMAIN}")]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
