@@ -283,6 +283,9 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     res = CliRunner().invoke(main, ["-C", str(sample_init.root), "run", "data", "models", "monitor",
                                     "--target", "azureml", "--jobs", "2"])
     assert res.exit_code == 0, res.output
+    # the runner's lines only: no polling dots, colour resets or SDK info logs between them
+    assert "Check: endpoint" not in res.output and "\x1b" not in res.output, res.output
+    assert not [line for line in res.output.splitlines() if line and not line.strip(".")], res.output
     items = _items(sample_init)
     for item, reason in FROM_AZURE_ITEMS.items():
         assert (items[item]["state"], reason in items[item]["reason"]) == ("done", True), items[item]["reason"]

@@ -234,8 +234,9 @@ def _software_env_plan(e: Mapping[str, Any], python_version: str) -> dict[str, A
 
 
 @contextlib.contextmanager
-def _quiet_sdk() -> Iterator[None]:
-    """Silence azure-ai-ml's 'experimental class' log lines (registries) while building and loading.
+def _quiet_sdk(*more: str) -> Iterator[None]:
+    """Silence azure-ai-ml's 'experimental class' log lines (registries) while building and loading,
+    and the loggers named in `more` (their children too).
 
     Entered before azure-ai-ml is imported: it also leaves out the IRI grammar (lean_imports.py),
     about half of what importing azure-ai-ml costs.
@@ -244,7 +245,7 @@ def _quiet_sdk() -> Iterator[None]:
 
     skip_iri_grammar()
     # The experimental logger itself: MLClient resets the level of its parent "azure.ai.ml".
-    loggers = [logging.getLogger(n) for n in ("azure.ai.ml", "azure.ai.ml._utils._experimental")]
+    loggers = [logging.getLogger(n) for n in ("azure.ai.ml", "azure.ai.ml._utils._experimental", *more)]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)

@@ -5,7 +5,11 @@ stage's read-back joins its evidence."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,38 @@ def _fail(outcome: dict[str, Any], message: str) -> None:
     outcome["error"] = message
 
 
+class _WithoutPollDots(io.TextIOBase):
+    """stdout/stderr without what azure-ai-ml prints there while it works: a '.' on every status poll
+    of a long-running operation (AzureMLPolling.update_status) and the bare colour reset after each
+    upload (_blob_storage_helper). The runner's own lines pass unchanged."""
+
+    CHATTER = re.compile(r"(?:\.|\x1b\[[0-9;]*m)+")
+
+    def __init__(self, out: Any) -> None:
+        self.out, self.dropped = out, False
+
+    def write(self, text: str) -> int:
+        if self.CHATTER.fullmatch(text.strip()) or (self.dropped and text == "\n"):
+            self.dropped = not text.endswith("\n")  # print()'s separate newline goes with it
+            return len(text)
+        self.dropped = False
+        return self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def after_local_stages(project: Any, run_dir: Path, run_id: str, stages_out: dict[str, dict[str, Any]]) -> None:
+    """Create on Azure what the stages' notebooks wrote, without azure-ai-ml's progress chatter
+    (info logs such as "Check: endpoint ... exists", polling dots) between the runner's lines."""
+    from ..artifacts.azureml_specs import _quiet_sdk
+
+    with _quiet_sdk("azure.ai.ml.operations"), contextlib.redirect_stdout(_WithoutPollDots(sys.stdout)), \
+            contextlib.redirect_stderr(_WithoutPollDots(sys.stderr)):  # an upload ends with a colour reset there
+        _create_on_azure(project, run_dir, run_id, stages_out)
+
+
+def _create_on_azure(project: Any, run_dir: Path, run_id: str, stages_out: dict[str, dict[str, Any]]) -> None:
     from ..catalogue import stage_folder
     from . import connection
     from .preflight import as_dicts, run_preflight, save_findings
