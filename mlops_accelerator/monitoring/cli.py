@@ -51,6 +51,16 @@ def _one_pass(ctx: click.Context, no_retrain: bool) -> int:
     return 0
 
 
+def _sleep_interruptibly(seconds: float, slice_s: float = 0.5) -> None:
+    """Sleep in short slices. The kernel may hand Ctrl-C's SIGINT to any thread that does not block
+    it (numpy's and Arrow's worker threads do not); Python then only runs its handler when the main
+    thread next runs bytecode, so one long sleep would not end until the hour was over (seen in a
+    full test run: 'watch' still asleep 60 s after Ctrl-C). A slice bounds that delay."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, slice_s))
+
+
 @click.group()
 def monitor() -> None:
     """Model monitoring passes on the local target (stage 6)."""
@@ -83,6 +93,6 @@ def monitor_watch(ctx: click.Context, every: str, passes: int | None, no_retrain
             if passes is not None and done >= passes:
                 break
             con.print(f"next pass in {every} (Ctrl-C stops)", markup=False)
-            time.sleep(seconds)
+            _sleep_interruptibly(seconds)
     except KeyboardInterrupt:
         con.print(f"\nstopped after {done} pass(es)", markup=False)
