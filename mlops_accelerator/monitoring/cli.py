@@ -5,10 +5,14 @@ Light to import: the work (pandas, scipy, matplotlib) starts only when a command
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -51,6 +55,30 @@ def _one_pass(ctx: click.Context, no_retrain: bool) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _stop_on_ctrl_c_and_term() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM (a service manager's stop) both end the watch cleanly. Python turns
+    SIGINT into KeyboardInterrupt only when its parent left SIGINT at the default; a process started in
+    the background of a non-interactive shell inherits it ignored (POSIX), and then Ctrl-C did nothing
+    (a full test run launched that way hung here). The runner installs its own handlers for the same
+    reason."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # handlers belong to the main thread
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _sleep_interruptibly(seconds: float, slice_s: float = 0.5) -> None:
     """Sleep in short slices. The kernel may hand Ctrl-C's SIGINT to any thread that does not block
     it (numpy's and Arrow's worker threads do not); Python then only runs its handler when the main
@@ -87,12 +115,13 @@ def monitor_watch(ctx: click.Context, every: str, passes: int | None, no_retrain
     con = _console()
     done = 0
     try:
-        while True:
-            _one_pass(ctx, no_retrain)
-            done += 1
-            if passes is not None and done >= passes:
-                break
-            con.print(f"next pass in {every} (Ctrl-C stops)", markup=False)
-            _sleep_interruptibly(seconds)
+        with _stop_on_ctrl_c_and_term():
+            while True:
+                _one_pass(ctx, no_retrain)
+                done += 1
+                if passes is not None and done >= passes:
+                    break
+                con.print(f"next pass in {every} (Ctrl-C stops)", markup=False)
+                _sleep_interruptibly(seconds)
     except KeyboardInterrupt:
         con.print(f"\nstopped after {done} pass(es)", markup=False)
