@@ -130,10 +130,9 @@ def _cloud() -> dict[str, Any]:
 
 
 @contextmanager
-def in_cloud() -> Iterator[None]:
-    """Uploads to the workspace's storage inside this: azure-ai-ml builds the storage URL from the
-    process's current cloud (AZUREML_CURRENT_CLOUD), not the client's, and ml_client puts that back."""
-    name = _cloud().get("cloud")
+def _current_cloud(name: str | None = None) -> Iterator[None]:
+    """AZUREML_CURRENT_CLOUD set to `name` (if given) inside, put back as it was afterwards: the
+    process's kernels inherit it and would not know a custom cloud."""
     before = os.environ.get("AZUREML_CURRENT_CLOUD")
     if name:
         os.environ["AZUREML_CURRENT_CLOUD"] = name
@@ -146,6 +145,12 @@ def in_cloud() -> Iterator[None]:
             os.environ["AZUREML_CURRENT_CLOUD"] = before
 
 
+def in_cloud() -> Any:
+    """Uploads to the workspace's storage inside this: azure-ai-ml builds the storage URL from the
+    process's current cloud, not the client's (and ml_client puts that back)."""
+    return _current_cloud(_cloud().get("cloud"))
+
+
 def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **options: Any) -> Any:
     from azure.ai.ml import MLClient
     from azure.ai.ml import _azure_environments as clouds
@@ -153,14 +158,7 @@ def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **opt
     extra = _cloud()
     if extra and extra["cloud"] in clouds._environments:  # registered once per process
         extra = {"cloud": extra["cloud"]}
-    # A custom cloud sets AZUREML_CURRENT_CLOUD for the whole process; the notebook kernels this
-    # process starts would inherit a cloud they do not know, so it is put back once the client exists.
-    before = os.environ.get("AZUREML_CURRENT_CLOUD")
-    try:
+    # A custom cloud sets AZUREML_CURRENT_CLOUD for the whole process: put back once the client exists.
+    with _current_cloud():
         return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
                         enable_telemetry=False, **extra, **options)
-    finally:
-        if before is None:
-            os.environ.pop("AZUREML_CURRENT_CLOUD", None)
-        else:
-            os.environ["AZUREML_CURRENT_CLOUD"] = before

@@ -82,8 +82,8 @@ def _stop_on_ctrl_c_and_term() -> Iterator[None]:
 def _sleep_interruptibly(seconds: float, slice_s: float = 0.5) -> None:
     """Sleep in short slices. The kernel may hand Ctrl-C's SIGINT to any thread that does not block
     it (numpy's and Arrow's worker threads do not); Python then only runs its handler when the main
-    thread next runs bytecode, so one long sleep would not end until the hour was over (seen in a
-    full test run: 'watch' still asleep 60 s after Ctrl-C). A slice bounds that delay."""
+    thread next runs bytecode, so one long sleep would not end until the hour was over (reproduced
+    by sending SIGINT to a worker thread). A slice bounds that delay."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, slice_s))
