@@ -296,7 +296,21 @@ def test_leaving_with_unsaved_edits_asks_first(page, voila_url):
     page.locator(".mlops-settings-pane input[type=text]").first.fill("changed by a person")
     page.wait_for_selector(".mlops-wizard[aria-busy=false]")
     expect(page.locator(".mlops-step-review")).to_be_enabled()
-    with page.expect_event("dialog") as info:
-        page.close(run_before_unload=True)
-    assert info.value.type == "beforeunload"
-    info.value.dismiss()  # stay: nothing is lost
+    # A reload is a leave the person can cancel. (Closing the page with run_before_unload and
+    # dismissing raced Chromium's own close: once in five full runs the context was gone at teardown.)
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay
+
+    page.on("dialog", stay)
+    page.evaluate("() => { setTimeout(() => location.reload(), 0); }")
+    for _ in range(300):  # the dialog event is handled while Playwright waits: wait in steps
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert asked == ["beforeunload"]
+    # Nothing is lost: the same page, with the edit, still ready for more.
+    expect(page.locator(".mlops-settings-pane input[type=text]").first).to_have_value("changed by a person")
+    expect(page.locator(".mlops-step-review")).to_be_enabled()
