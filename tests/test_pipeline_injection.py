@@ -9,15 +9,14 @@ each, and nothing but the generator's commands may run.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from workflow_validators import run_shell_steps
 
 from mlops_accelerator.artifacts import cicd, iac
 from mlops_accelerator.artifacts.azureml_specs import as_settings
@@ -26,13 +25,6 @@ from mlops_accelerator.sample import sample_settings
 
 HOSTILE_KEY = "k;touch${IFS}pwned;x"
 HOSTILE_VALUE = "a'b\"c `touch pwned2` ; rm -rf / # $HOME ${IFS} && touch pwned3"
-STUB = """#!/bin/sh
-# Records its own name and argv, one JSON array per line.
-python3 - "$0" "$@" <<'EOF' >> "$STUB_LOG"
-import json, os, sys
-print(json.dumps([os.path.basename(sys.argv[1])] + sys.argv[2:]))
-EOF
-"""
 
 
 def _settings(tool="arm", platform="github_actions", rg="rg-(dev)", tags=None):
@@ -77,23 +69,9 @@ def _steps(repo: Path, platform: str) -> list[tuple[str, dict[str, str], str]]:
     return out
 
 
-def _run(repo: Path, tmp: Path, steps) -> tuple[list[list[str]], list[str]]:
-    """Run each step in bash; return the stubs' argv records and every command bash ran."""
-    stubs = tmp / "stubs"
-    stubs.mkdir(exist_ok=True)
-    for name in ("az", "terraform"):
-        (stubs / name).write_text(STUB)
-        (stubs / name).chmod(0o755)
-    log, trace = tmp / "argv.jsonl", tmp / "trace.txt"
-    for where, env, script in steps:
-        full = {"PATH": f"{stubs}:/usr/bin:/bin", "STUB_LOG": str(log), "HOME": str(tmp), **env,
-                "idToken": "t", "servicePrincipalId": "s", "tenantId": "x"}
-        wrapper = f"trap 'printf \"%s\\n\" \"$BASH_COMMAND\" >> {trace}' DEBUG\n{script}"
-        done = subprocess.run(["bash", "-e", "-c", wrapper], cwd=repo, env=full, capture_output=True, text=True,
-                              timeout=60)
-        assert done.returncode == 0, (where, done.stderr)
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    ran = trace.read_text().splitlines() if trace.exists() else []
+def _run(repo: Path, tmp: Path, steps, platform: str) -> tuple[list[list[str]], list[str]]:
+    """Run each step in bash as its platform would; the stubs' argv records and every command bash ran."""
+    calls, ran, _done = run_shell_steps(repo, tmp, steps, platform)
     return calls, ran
 
 
@@ -109,7 +87,7 @@ def test_hostile_tag_key_and_resource_group_reach_az_as_data(tmp_path, tool, pla
     s = _settings(tool, platform)
     repo, result = _repo(tmp_path / "repo", s)
     assert result["lint_errors"] == []
-    calls, ran = _run(repo, tmp_path, _steps(repo, platform))
+    calls, ran = _run(repo, tmp_path, _steps(repo, platform), platform)
     assert not list(repo.rglob("pwned*")) and not list(tmp_path.rglob("pwned*")), "a setting ran as code"
     _only_generator_commands(ran)
     groups = [c for c in calls if c[:3] == ["az", "group", "create"]]
@@ -248,7 +226,7 @@ def test_fuzzed_free_text_settings_never_become_code(tmp_path_factory, key, valu
     assert result["lint_errors"] == [], result["lint_errors"]
     for rel in (cicd.GITHUB_WORKFLOW, cicd.ADO_PIPELINE):
         YAML(typ="safe").load((repo / rel).read_text())  # still YAML
-    calls, ran = _run(repo, tmp, _steps(repo, platform))
+    calls, ran = _run(repo, tmp, _steps(repo, platform), platform)
     _only_generator_commands(ran)
     assert not list(tmp.rglob("pwned*"))
     tags = next(c for c in calls if c[:3] == ["az", "group", "create"])
@@ -257,3 +235,23 @@ def test_fuzzed_free_text_settings_never_become_code(tmp_path_factory, key, valu
     assert not re.search(r"\$\{\{(?! *(github\.run_id|vars\.AZURE_\w+) *\}\})",
                          (repo / cicd.GITHUB_WORKFLOW).read_text())
     assert os.path.exists(repo / cicd.tags_file("dev"))
+
+
+@pytest.mark.parametrize("tool,platform", [("arm", "azure_devops"), ("terraform", "azure_devops"),
+                                           ("bicep", "github_actions")])
+def test_a_failing_command_stops_its_step(tmp_path, tool, platform):
+    """AzureCLI@2 runs bash without -e, judging a step by its last command: a tags file that cannot be
+    read must stop the step, not create the resource group without its tags."""
+    repo, result = _repo(tmp_path / "repo", _settings(tool, platform))
+    assert result["lint_errors"] == []
+    (repo / cicd.tags_file("dev")).unlink()
+    calls, _ran, done = run_shell_steps(repo, tmp_path, _steps(repo, platform), platform, check=False)
+    assert done[-1].returncode != 0 and cicd.tags_file("dev") in done[-1].stderr, done[-1].stderr
+    assert len(done) == 1 and calls == [], calls  # the first step stopped at mapfile: nothing reached az
+
+
+def test_lint_refuses_an_azure_cli_script_that_goes_on_after_a_failure(tmp_path):
+    repo, _result = _repo(tmp_path, _settings("arm", "azure_devops"))
+    text = (repo / cicd.ADO_PIPELINE).read_text().replace(cicd.ADO_BASH_STRICT.strip(), "export X=1")
+    problems = cicd.lint_ado_pipeline(text)
+    assert any("does not start with 'set -eu'" in p for p in problems), problems

@@ -41,6 +41,7 @@ def test_the_pipeline_has_the_settings_steps_and_loads_back(tmp_path):
     assert wiring["register"]["evaluation"]["path"] == "${{parent.jobs.evaluate.outputs.evaluation}}"
     assert wiring["deploy"]["registration"]["path"] == "${{parent.jobs.register.outputs.registration}}"
     assert job.inputs["data"].path.endswith("churn-features:1") and job.compute.endswith("cpu-cluster")
+    assert list(job.outputs) == ["registration"]  # the register step's verdict, which CD downloads
     for step in job.jobs:
         component = load_component(specs / "components" / f"{step}.yml")
         assert component.command.startswith(f"python -m mlops_accelerator.modeling.steps {step} ")
@@ -101,12 +102,25 @@ def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F81
     assert evaluation["decision"] == "promote" and evaluation["metrics"]["roc_auc"] > 0.55
     registration = json.loads((out / "registration" / "registration.json").read_text())
     assert registration["registered"] and registration["alias"] == "champion"
+    # what CD promotes: the champion's version as a line of data; the model itself only for copy transfer
+    assert (out / "registration" / "champion-version").read_text() == f"{registration['version']}\n"
+    assert not (out / "registration" / "model").exists()
     version = project_client(proj).get_model_version_by_alias("churn-classifier", "champion")
     assert version.tags["git_commit"] == commit and version.tags["data_asset"] == "churn-features:1"
     assert version.tags["primary_metric"] == "roc_auc"
     # Azure ML is unreachable: the deploy step stops with what it needs, not a hang
     done = _run_component("deploy", specs, ports, proj, env)
     assert done.returncode == 1 and "AZUREML_ARM_SUBSCRIPTION" in done.stderr, done.stderr[-2000:]
+    # copy_model_artifact: the registration output also carries the champion's MLflow folder, byte for byte
+    settings = json.loads((specs / "settings.json").read_text())
+    settings["models"]["cross_env_model_transfer"] = "copy_model_artifact"
+    (out / "copy.json").write_text(json.dumps(settings))
+    done = _run_component("register", specs, {**ports, "settings": out / "copy.json",
+                                              "registration": out / "copied"}, proj, env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    copied = sorted(p.relative_to(out / "copied" / "model") for p in (out / "copied" / "model").rglob("*"))
+    assert copied == sorted(p.relative_to(out / "model" / "model") for p in (out / "model" / "model").rglob("*"))
+    assert (out / "copied" / "model" / "MLmodel").read_bytes() == (out / "model" / "model" / "MLmodel").read_bytes()
 
 
 def test_a_candidate_below_a_threshold_fails_the_register_step_naming_the_metric(proj, tmp_path):  # noqa: F811

@@ -12,7 +12,7 @@ import copy
 import pytest
 from ruamel.yaml import YAML
 from test_three_projects import _project
-from workflow_validators import actionlint, ado_schema_errors, assert_actionlint_clean
+from workflow_validators import actionlint, ado_schema_errors, assert_actionlint_clean, run_shell_steps
 
 from mlops_accelerator.artifacts.cicd import pipeline_plan
 from mlops_accelerator.catalogue import stage_slugs
@@ -114,3 +114,131 @@ def test_production_waits_for_the_model_approval_the_settings_ask_for(written):
     ado = YAML(typ="safe").load((repo / "azure-pipelines/models-cd.yml").read_text(encoding="utf-8"))
     envs = [st["jobs"][0]["environment"] for st in ado["stages"] if st["stage"].startswith("deploy_")]
     assert envs == [e["ado_environment"] for e in plan["environments"]]
+
+
+# --- The CD's shell steps, run in bash with `az` stubbed (as each platform runs them) ---------------
+
+AZ_HOOK = """import os, sys
+from pathlib import Path
+args = sys.argv[1:]
+def opt(name):
+    return args[args.index(name) + 1]
+if args[:3] == ["ml", "job", "download"] and os.environ.get("CHAMPION"):
+    out = Path(opt("--download-path")) / "named-outputs" / "registration"
+    (out / "model").mkdir(parents=True, exist_ok=True)
+    (out / "model" / "MLmodel").write_text("flavors: {}\\n")
+    (out / "champion-version").write_text(os.environ["CHAMPION"] + "\\n")
+if args[:2] == ["ml", "model"] and args[2] == "show":
+    sys.exit("ERROR: not found")  # nothing promoted yet: share / create it
+if args[:3] == ["ml", "online-deployment", "create"] and os.environ.get("FAIL_DEPLOYMENT"):
+    sys.exit("ERROR: the deployment failed to provision")
+"""
+
+
+def _cd_steps(repo, platform: str, extra: dict) -> list[tuple[str, dict, str]]:
+    """(where, environment, script) of every CD shell step in order, with the CI platform's
+    expressions and macros replaced as it would (run 4242, attempt 1)."""
+    def fill(value) -> str:
+        text = str(value)
+        for expr, real in (("${{ github.run_id }}", "4242"), ("${{ github.run_attempt }}", "1"),
+                           ("${{ vars.AZURE_RESOURCE_GROUP }}", "rg-x"), ("${{ vars.AZUREML_WORKSPACE }}", "mlw-x"),
+                           ("$(Build.BuildId)", "4242"), ("$(System.StageAttempt)", "1"),
+                           ("$(Pipeline.Workspace)", str(repo))):
+            text = text.replace(expr, real)
+        return text.replace("$(AZUREML_WORKSPACE_", "mlw-(")
+
+    out = []
+    if platform == "github_actions":
+        wf = YAML(typ="safe").load((repo / ".github/workflows/models-cd.yml").read_text())
+        for jid, job in wf["jobs"].items():
+            env = {k: fill(v) for k, v in {**wf["env"], **job["env"]}.items()}
+            out += [(f"{jid}:{st['name']}", {**env, **extra}, st["run"]) for st in job["steps"] if "run" in st]
+    else:
+        pipe = YAML(typ="safe").load((repo / "azure-pipelines/models-cd.yml").read_text())
+        for stage in pipe["stages"]:
+            job = stage["jobs"][0]
+            steps = job["steps"] if "steps" in job else job["strategy"]["runOnce"]["deploy"]["steps"]
+            env = {k: fill(v) for k, v in {**pipe["variables"], **stage["variables"]}.items()}
+            out += [(f"{stage['stage']}:{st['displayName']}", {**env, **extra}, st["inputs"]["inlineScript"])
+                    for st in steps if st.get("task") == "AzureCLI@2"]
+    return out
+
+
+def _cd(tmp_path, transfer: str, platform: str, **env):
+    s = _settings("sample")
+    s["models"]["cross_env_model_transfer"] = transfer
+    g = lambda slug: from_parameters(slug, s)  # noqa: E731
+    plan = workflows.plan(g("models"), pipeline_plan(g("design"), g("deploy"), g("foundations")), FOLDER)
+    repo = tmp_path / "repo"
+    files = workflows.write_workflows(repo, plan)
+    assert [f for f in files if not f["valid"]] == []
+    hook = tmp_path / "az_hook.py"
+    hook.write_text(AZ_HOOK)
+    calls, ran, done = run_shell_steps(repo, tmp_path, _cd_steps(repo, platform, env), platform, hook=hook,
+                                       check=False)
+    for cmd in ran:  # nothing but the generator's commands
+        assert cmd.split()[0] in workflows.step_policy(plan).commands, cmd
+    return plan, repo, calls, done
+
+
+def _ml(calls, *verb):
+    return [c[1:] for c in calls if c[:1] == ["az"] and c[1:1 + len(verb)] == list(verb)]
+
+
+def _deployed_models(calls):
+    return [c[c.index("--set") + 1] for c in _ml(calls, "ml", "online-deployment", "create")]
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+def test_cd_shares_the_champion_to_the_registry_and_every_environment_deploys_it(tmp_path, platform):
+    plan, _repo, calls, done = _cd(tmp_path, "aml_registry", platform, CHAMPION="7")
+    assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+    train = _ml(calls, "ml", "job", "create")
+    assert len(train) == 1 and train[0][train[0].index("--name") + 1] == "train-4242-1"
+    share = _ml(calls, "ml", "model", "share")
+    assert len(share) == 1
+    flags = dict(zip(share[0][3::2], share[0][4::2], strict=False))
+    assert flags == {"--name": "churn-classifier", "--version": "7", "--registry-name": "reg-contoso-churn",
+                     "--share-with-name": "churn-classifier", "--share-with-version": "4242"}
+    registry_model = "model=azureml://registries/reg-contoso-churn/models/churn-classifier/versions/4242"
+    assert _deployed_models(calls) == [registry_model] * len(plan["environments"]) == [registry_model] * 3
+    switched = [c[c.index("--file") + 1] for c in _ml(calls, "ml", "online-endpoint", "update")]
+    assert switched == [f"azureml-models/{e}/online-endpoint-traffic.yml" for e in ("dev", "test", "prod")]
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+def test_cd_copies_the_champion_into_each_workspace_under_the_run_version(tmp_path, platform):
+    _plan, repo, calls, done = _cd(tmp_path, "copy_model_artifact", platform, CHAMPION="3")
+    assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+    created = _ml(calls, "ml", "model", "create")
+    assert len(created) == 3 and not _ml(calls, "ml", "model", "share")
+    for c in created:
+        assert c[c.index("--version") + 1] == "4242" and c[c.index("--type") + 1] == "mlflow_model"
+        assert (repo / c[c.index("--path") + 1] / "MLmodel").is_file()  # the downloaded champion (ADO: absolute)
+    assert _deployed_models(calls) == ["model=azureml:churn-classifier:4242"] * 3
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+def test_cd_retraining_in_each_environment_trains_there_and_deploys_its_own_champion(tmp_path, platform):
+    _plan, _repo, calls, done = _cd(tmp_path, "retrain_in_each_env", platform, CHAMPION="5")
+    assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+    trained_for = [c[c.index("--set") + 1] for c in _ml(calls, "ml", "job", "create")]
+    assert trained_for == [f"inputs.environment={e}" for e in ("dev", "test", "prod")]
+    assert _deployed_models(calls) == ["model=azureml:churn-classifier:5"] * 3
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+@pytest.mark.parametrize("transfer", ["aml_registry", "copy_model_artifact"])
+def test_cd_promotes_nothing_when_the_evaluation_kept_the_current_champion(tmp_path, platform, transfer):
+    _plan, _repo, calls, done = _cd(tmp_path, transfer, platform)  # the register step wrote no champion
+    assert len(done) == 1 and done[0].returncode != 0 and "champion-version" in done[0].stderr
+    assert _ml(calls, "ml", "job", "download") and not _ml(calls, "ml", "model", "share")
+    assert not _ml(calls, "ml", "online-deployment", "create")
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+def test_a_deployment_that_fails_never_gets_the_traffic(tmp_path, platform):
+    _plan, _repo, calls, done = _cd(tmp_path, "aml_registry", platform, CHAMPION="7", FAIL_DEPLOYMENT="1")
+    assert done[-1].returncode != 0 and "failed to provision" in done[-1].stderr
+    assert len(_ml(calls, "ml", "online-deployment", "create")) == 1  # dev only: test and prod never started
+    assert not _ml(calls, "ml", "online-endpoint", "invoke") and not _ml(calls, "ml", "online-endpoint", "update")

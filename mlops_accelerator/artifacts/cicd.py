@@ -45,7 +45,10 @@ ALLOWED_GH_EXPRESSIONS = {"github.run_id", "vars.AZURE_CLIENT_ID", "vars.AZURE_T
 ALLOWED_ADO_MACROS = {"Build.BuildId"}
 # What a generated step may run, and the variables it may expand (all set by the generator or by the
 # AzureCLI@2 task with addSpnToEnvironment).
-STEP_COMMANDS = {"az", "terraform", "mapfile", "export"}
+STEP_COMMANDS = {"az", "terraform", "mapfile", "export", "set"}
+# AzureCLI@2 runs a bash inline script without -e: a failing command does not fail the step, only the
+# last one's status counts (azure-pipelines-tasks#10125). Every generated one starts with this line.
+ADO_BASH_STRICT = "set -eu\n"
 STEP_VARIABLES = {"ENVIRONMENT_NAME", "RESOURCE_GROUP", "LOCATION", "TAGS_FILE", "TEMPLATE_FILE",
                   "PARAMETERS_FILE", "DEPLOYMENT_NAME", "TF_DIR", "TF_VARS_IN_DIR", "TF_BACKEND_IN_DIR",
                   "ARM_SUBSCRIPTION_ID", "tags", "idToken", "servicePrincipalId", "tenantId"}
@@ -289,7 +292,7 @@ def ado_pipeline(p: Mapping[str, Any]) -> str:
                           'ARM_CLIENT_ID="$servicePrincipalId" ARM_TENANT_ID="$tenantId"\n' + script)
             inputs: dict[str, Any] = {"azureSubscription": require_ci_safe(e["connection"], "service connection"),
                                       "scriptType": "bash", "scriptLocation": "inlineScript",
-                                      "inlineScript": _literal(script)}
+                                      "inlineScript": _literal(ADO_BASH_STRICT + script)}
             if terraform:
                 inputs["addSpnToEnvironment"] = True
             steps.append({"task": "AzureCLI@2", "displayName": title, "inputs": inputs, "env": dict(env_vars)})
@@ -687,6 +690,10 @@ def lint_ado_pipeline(text: str, p: Mapping[str, Any] | None = None,
                     if inputs.get("scriptType") == "bash" and inputs.get("inlineScript"):
                         problems += [f"{where} step '{step.get('displayName')}': {x}"
                                      for x in shell_problems(str(inputs["inlineScript"]), policy)]
+                        if not str(inputs["inlineScript"]).startswith(ADO_BASH_STRICT):
+                            problems.append(f"{where} step '{step.get('displayName')}': the bash script does not "
+                                            f"start with '{ADO_BASH_STRICT.strip()}' (AzureCLI@2 would go on after a "
+                                            "failing command and judge the step by its last one)")
                     step_env = step.get("env") if isinstance(step.get("env"), dict) else {}
                     problems += _reference_problems(f"{where} step '{step.get('displayName')}'", step_env, p)
     if p is not None:

@@ -194,7 +194,8 @@ def pipeline_job(models: Any, project: str, first_env: str) -> Any:
             node = components[step](**{n: made[n] for n in COMPONENT_STEPS[step][1]})
             node.name = step
             made.update({n: node.outputs[n] for n in COMPONENT_STEPS[step][2]})
-        return {}
+        # the register step's verdict is the pipeline's output: CD downloads it to promote the champion
+        return {"registration": made["registration"]} if "registration" in made else {}
 
     job = training(settings=Input(type="uri_file", path="./settings.json"),
                    data=Input(type="mltable", path=f"azureml:{name}:{version}"), environment=first_env)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from . import ModelingError
 
 SPLITS = ("train", "validation", "test")
 MODEL_SUBDIR = "model"  # inside the model output: an MLflow model folder
+CHAMPION_VERSION = "champion-version"  # in the registration output, written for a new champion only
 
 
 def _git_commit(run: Any = None) -> str:
@@ -171,8 +173,15 @@ def register(settings: str, model: str, evaluation: str, registration: str, code
                          run.info.run_id, tags)
         out = {"registered": True, "name": models.model_registration.name, "version": decision.registered_version,
                "alias": stage, "reason": decision.reason}
-    Path(registration).mkdir(parents=True, exist_ok=True)
-    (Path(registration) / "registration.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
+    folder = Path(registration)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "registration.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
+    if out.get("alias") == "champion":
+        # What CD promotes (modeling/workflows.py reads it): the version, a plain line a shell can read
+        # as data; for copy_model_artifact also the model itself, to register in the next workspace.
+        (folder / CHAMPION_VERSION).write_text(f"{out['version']}\n", encoding="utf-8")
+        if models.cross_env_model_transfer == "copy_model_artifact":
+            shutil.copytree(Path(model) / MODEL_SUBDIR, folder / MODEL_SUBDIR, dirs_exist_ok=True)
     if decided["decision"] == "reject" and decision.reason.startswith("not registered"):
         raise ModelingError(decision.reason)  # the pipeline fails here, naming the metric
     return out

@@ -2,11 +2,20 @@
 
     .github/workflows/models-ci.yml    on PRs touching the training code: lint (the settings' linters),
     azure-pipelines/models-ci.yml      unit tests with JUnit XML, coverage against the threshold
-    .github/workflows/models-cd.yml    on merge: train (Azure ML pipeline or job), then per environment in
+    .github/workflows/models-cd.yml    on merge: train (the Azure ML pipeline), then per environment in
     azure-pipelines/models-cd.yml      promotion order: endpoint, green deployment, smoke test, traffic
                                        switch; production waits for its environment's approvers
 Sign-in is OIDC (workload identity federation, the stage-3 service connections); settings reach the
 scripts as environment variables (data), never pasted into shell text. Linted with the stage-3 linters.
+
+How the model reaches each environment's workspace (models.cross_env_model_transfer):
+    aml_registry          the first workspace's new champion is shared to the stage-3 registry as version
+                          RELEASE (the CI run's id); every environment deploys that registry version
+    copy_model_artifact   the champion's MLflow folder travels as a CI artifact and is registered in each
+                          workspace as version RELEASE
+    retrain_in_each_env   each environment trains in its own workspace and deploys its own champion
+The champion is what the pipeline's register step wrote (modeling/steps.py: champion-version). When the
+evaluation kept the current champion there is none: CD stops after training and promotes nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +23,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..artifacts.cicd import INFRA_POLICY, StepPolicy, _dump, _literal, lint_ado_pipeline, lint_github_workflow
+from ..artifacts.cicd import (
+    ADO_BASH_STRICT,
+    ADO_RUN_ID,
+    GH_RUN_ID,
+    INFRA_POLICY,
+    StepPolicy,
+    _dump,
+    _literal,
+    lint_ado_pipeline,
+    lint_github_workflow,
+)
 from .quality import LINTERS
 
 CODE_PATHS = ["src/**", "tests/**", "pyproject.toml"]
+PROMOTED_MODEL = "promotion/named-outputs/registration/model"  # the champion's MLflow folder (copy transfer)
+ADO_WORKSPACE = "Pipeline.Workspace"  # where a deployment job downloads the run's artifacts
+ADO_STAGE_ATTEMPT = "System.StageAttempt"  # a re-run stage submits its pipeline under a new name
 
 
 def _lint_commands(linters: list[str]) -> list[tuple[str, str]]:
@@ -32,20 +54,46 @@ TEST_SCRIPT = ("coverage run -m pytest --junitxml=junit.xml tests\n"
                "coverage xml -o coverage.xml\n"
                'coverage report --fail-under="$COVERAGE_THRESHOLD"')
 INSTALL = "python -m pip install --upgrade pip\npython -m pip install -e . pytest coverage ruff pylint"
-TRAIN_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspace="$AZUREML_WORKSPACE"\n'
-                'az ml environment create --file "$SPECS/environment.yml"\n'
-                'az ml job create --file "$SPECS/$TRAIN_SPEC" --stream')
-DEPLOY_SCRIPT = ('az configure --defaults group="$AZURE_RESOURCE_GROUP" workspace="$AZUREML_WORKSPACE"\n'
-                 'az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
-                 'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
-                 'az ml online-deployment create --file "$SPECS/$TARGET_ENV/deployment-$NEW_DEPLOYMENT.yml" '
-                 '--skip-script-validation\n'
-                 'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
-                 '--request-file "$SPECS/sample-request.json"\n'
-                 'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"')
+DEFAULTS = 'az configure --defaults group="$AZURE_RESOURCE_GROUP" workspace="$AZUREML_WORKSPACE"\n'
+# The pipeline runs under a name of the CI run's, so its register step's output can be downloaded; a
+# missing champion-version file (the evaluation kept the current champion) stops the step right there.
+TRAIN = ('az ml environment create --file "$SPECS/environment.yml"\n'
+         'az ml job create --file "$SPECS/$TRAIN_SPEC" --name "$TRAIN_JOB" --set inputs.environment="$TARGET_ENV" '
+         '--stream\n'
+         'az ml job download --name "$TRAIN_JOB" --output-name registration --download-path promotion\n'
+         'read -r MODEL_VERSION < "promotion/named-outputs/registration/champion-version"')
+# A re-run of the same CI run finds RELEASE already there and does not share or register it twice.
+SHARE = ('\naz ml model show --registry-name "$REGISTRY" --name "$MODEL" --version "$RELEASE" >/dev/null 2>&1 || '
+         'az ml model share --name "$MODEL" --version "$MODEL_VERSION" --registry-name "$REGISTRY" '
+         '--share-with-name "$MODEL" --share-with-version "$RELEASE"')
+COPY_IN = ('az ml model show --name "$MODEL" --version "$RELEASE" >/dev/null 2>&1 || '
+           'az ml model create --name "$MODEL" --version "$RELEASE" --type "$MODEL_TYPE" '
+           '--path "$PROMOTED_MODEL"\n')
+# The deployment spec names the local registry's version; --set points it at the promoted one.
+MODEL_URI = {"aml_registry": "azureml://registries/$REGISTRY/models/$MODEL/versions/$RELEASE",
+             "copy_model_artifact": "azureml:$MODEL:$RELEASE", "retrain_in_each_env": "azureml:$MODEL:$MODEL_VERSION"}
+
+
+def deploy_script(transfer: str) -> str:
+    """Blue/green in one workspace: endpoint, the idle deployment on the promoted model, smoke test,
+    then the traffic split."""
+    return (DEFAULTS + (TRAIN + "\n" if transfer == "retrain_in_each_env" else "")
+            + (COPY_IN if transfer == "copy_model_artifact" else "")
+            + 'az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
+              'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
+              'az ml online-deployment create --file "$SPECS/$TARGET_ENV/deployment-$NEW_DEPLOYMENT.yml" '
+              f'--set model="{MODEL_URI[transfer]}" --skip-script-validation\n'
+              'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
+              '--request-file "$SPECS/sample-request.json"\n'
+              'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"')
+
+
+def train_script(transfer: str) -> str:
+    return DEFAULTS + TRAIN + (SHARE if transfer == "aml_registry" else "")
 
 
 def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, Any]:
+    from ..artifacts.azureml_specs import registry_name
     from ..settings.models import endpoint_in
 
     by_name = {e["name"]: e for e in cicd_plan["environments"]}
@@ -58,12 +106,20 @@ def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, An
         e["endpoint"] = endpoint_in(models.online_endpoint.name, e["name"])  # unique per region: one per env
     deps = models.online_endpoint.deployments
     new = next((d.name for d in deps if d.traffic == 0), deps[-1].name)  # the idle colour takes the new model
+    problems = []
+    if models.training_method != "pipeline" or "register" not in models.pipeline_steps:
+        # only the pipeline's register step says which version is the new champion
+        problems.append(f"CD promotes the champion the training pipeline's register step names: models."
+                        f"training_method is '{models.training_method}' and models.pipeline_steps "
+                        f"{list(models.pipeline_steps)}; choose 'pipeline' with a 'register' step")
     return {"project": cicd_plan["project"], "environments": envs, "specs": specs_dir,
             "endpoint": models.online_endpoint.name, "new_deployment": new,
             # the Azure ML training pipeline (settings' steps) or, for other methods, one command job
             "train_spec": "train-pipeline.yml" if models.training_method == "pipeline" else "train-job.yml",
             "coverage": str(models.coverage_threshold_pct), "linters": list(models.code_quality_checks),
-            "missing": [n for n in models.promotion_path if n not in by_name]}
+            "transfer": models.cross_env_model_transfer, "model": models.model_registration.name,
+            "model_type": models.model_registration.type, "registry": registry_name(cicd_plan["project"]),
+            "missing": [n for n in models.promotion_path if n not in by_name], "problems": problems}
 
 
 def _header(p: dict[str, Any], what: str) -> str:
@@ -91,29 +147,54 @@ def _login() -> dict[str, Any]:
                      "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}"}}
 
 
+def _promotion_env(p: dict[str, Any], run_id: str, attempt: str) -> dict[str, str]:
+    """The workflow-wide variables of promotion: data, from the settings and the CI run's id."""
+    out = {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "NEW_DEPLOYMENT": p["new_deployment"],
+           "MODEL": p["model"], "RELEASE": run_id, "TRAIN_JOB": f"train-{run_id}-{attempt}"}
+    if p["transfer"] == "aml_registry":
+        out["REGISTRY"] = p["registry"]
+    if p["transfer"] == "copy_model_artifact":
+        out["MODEL_TYPE"] = p["model_type"]
+    return out
+
+
 def github_cd(p: dict[str, Any]) -> str:
     azure_env = {"AZURE_RESOURCE_GROUP": "${{ vars.AZURE_RESOURCE_GROUP }}",
                  "AZUREML_WORKSPACE": "${{ vars.AZUREML_WORKSPACE }}"}
     first = p["environments"][0]["name"] if p["environments"] else "dev"
-    jobs: dict[str, Any] = {"train": {
-        "runs-on": "ubuntu-latest", "environment": first, "env": azure_env,
-        "steps": [{"uses": "actions/checkout@v4"}, _login(), {"name": "Train, evaluate and register in Azure ML",
-                                                              "run": _literal(TRAIN_SCRIPT)}]}}
-    previous = "train"
+    transfer = p["transfer"]
+    jobs: dict[str, Any] = {}
+    previous = None
+    if transfer != "retrain_in_each_env":  # else every environment trains for itself
+        steps = [{"uses": "actions/checkout@v4"}, _login(),
+                 {"name": "Train, evaluate and register in Azure ML" + (
+                     ", share the champion to the registry" if transfer == "aml_registry" else ""),
+                  "run": _literal(train_script(transfer))}]
+        if transfer == "copy_model_artifact":
+            steps.append({"name": "Keep the champion for the next environments", "uses": "actions/upload-artifact@v4",
+                          "with": {"name": "promotion", "path": "promotion", "if-no-files-found": "error"}})
+        jobs["train"] = {"runs-on": "ubuntu-latest", "environment": first,
+                         "env": {**azure_env, "TARGET_ENV": first}, "steps": steps}
+        previous = "train"
     for e in p["environments"]:
         jid = f"deploy-{e['name']}"
+        steps = [{"uses": "actions/checkout@v4"}, _login()]
+        if transfer == "copy_model_artifact":
+            steps.append({"name": "The champion trained in " + first, "uses": "actions/download-artifact@v4",
+                          "with": {"name": "promotion", "path": "promotion"}})
+        steps.append({"name": ("Train here, then blue/green" if transfer == "retrain_in_each_env" else "Blue/green")
+                      + ": deploy, smoke test, switch traffic", "run": _literal(deploy_script(transfer))})
         jobs[jid] = {"name": f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else ""),
-                     "runs-on": "ubuntu-latest", "needs": previous, "environment": e["name"],
+                     "runs-on": "ubuntu-latest", **({"needs": previous} if previous else {}),
+                     "environment": e["name"],
                      "concurrency": {"group": f"models-{e['name']}", "cancel-in-progress": False},
-                     "env": {**azure_env, "TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"]},
-                     "steps": [{"uses": "actions/checkout@v4"}, _login(),
-                               {"name": "Blue/green: deploy, smoke test, switch traffic",
-                                "run": _literal(DEPLOY_SCRIPT)}]}
+                     "env": {**azure_env, "TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"],
+                             **({"PROMOTED_MODEL": PROMOTED_MODEL} if transfer == "copy_model_artifact" else {})},
+                     "steps": steps}
         previous = jid
     data = {"name": "Model CD", "on": {"push": {"branches": ["main"], "paths": CODE_PATHS}, "workflow_dispatch": {}},
             "permissions": {"id-token": "write", "contents": "read"},
-            "env": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "NEW_DEPLOYMENT": p["new_deployment"]},
-            "jobs": jobs}
+            "env": _promotion_env(p, GH_RUN_ID, "${{ github.run_attempt }}"), "jobs": jobs}
     return _dump(data, _header(p, "GitHub Actions CD"))
 
 
@@ -138,35 +219,44 @@ def ado_ci(p: dict[str, Any]) -> str:
 def _cli(connection: str, title: str, script: str) -> dict[str, Any]:
     return {"task": "AzureCLI@2", "displayName": title,
             "inputs": {"azureSubscription": connection, "scriptType": "bash", "scriptLocation": "inlineScript",
-                       "inlineScript": _literal(script)}}
+                       "inlineScript": _literal(ADO_BASH_STRICT + script)}}
 
 
 def ado_cd(p: dict[str, Any]) -> str:
-    first = p["environments"][0] if p["environments"] else {"connection": "", "name": "dev"}
-    stages = [{"stage": "train", "displayName": "Train, evaluate and register in Azure ML",
-               "variables": {"AZURE_RESOURCE_GROUP": first.get("resource_group", ""),
-                             "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{first['name'].upper()})"},
-               "jobs": [{"job": "train", "pool": {"vmImage": "ubuntu-latest"},
-                         "steps": [{"checkout": "self"}, _cli(first["connection"], "Train", TRAIN_SCRIPT)]}]}]
-    previous = "train"
+    first = p["environments"][0] if p["environments"] else {"connection": "", "name": "dev", "resource_group": ""}
+    transfer = p["transfer"]
+    stages: list[dict[str, Any]] = []
+    previous = None
+    if transfer != "retrain_in_each_env":  # else every environment trains for itself
+        steps: list[dict[str, Any]] = [{"checkout": "self"}, _cli(first["connection"], "Train", train_script(transfer))]
+        if transfer == "copy_model_artifact":  # deployment jobs download it to $(Pipeline.Workspace)/promotion
+            steps.append({"publish": "promotion", "artifact": "promotion",
+                          "displayName": "Keep the champion for the next environments"})
+        stages.append({"stage": "train", "displayName": "Train, evaluate and register in Azure ML",
+                       "variables": {"AZURE_RESOURCE_GROUP": first.get("resource_group", ""),
+                                     "TARGET_ENV": first["name"],
+                                     "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{first['name'].upper()})"},
+                       "jobs": [{"job": "train", "pool": {"vmImage": "ubuntu-latest"}, "steps": steps}]})
+        previous = "train"
     for e in p["environments"]:
         sid = f"deploy_{e['name'].replace('-', '_')}"
         title = f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else "")
+        more = {"PROMOTED_MODEL": f"$({ADO_WORKSPACE})/{PROMOTED_MODEL}"} if transfer == "copy_model_artifact" else {}
         stages.append({"stage": sid, "displayName": title,
-                       "dependsOn": [previous], "condition": "succeeded()",
+                       **({"dependsOn": [previous]} if previous else {"dependsOn": []}), "condition": "succeeded()",
                        "variables": {"TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"],
                                      "AZURE_RESOURCE_GROUP": e["resource_group"],
-                                     "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{e['name'].upper()})"},
+                                     "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{e['name'].upper()})", **more},
                        "jobs": [{"deployment": "deploy_model", "pool": {"vmImage": "ubuntu-latest"},
                                  "environment": e["ado_environment"],
                                  "strategy": {"runOnce": {"deploy": {"steps": [
                                      {"checkout": "self"},
-                                     _cli(e["connection"], "Blue/green: deploy, smoke test, switch traffic",
-                                          DEPLOY_SCRIPT)]}}}}]})
+                                     _cli(e["connection"], ("Train here, then blue/green" if transfer ==
+                                                            "retrain_in_each_env" else "Blue/green")
+                                          + ": deploy, smoke test, switch traffic", deploy_script(transfer))]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
-            "variables": {"SPECS": p["specs"], "TRAIN_SPEC": p["train_spec"], "NEW_DEPLOYMENT": p["new_deployment"]},
-            "stages": stages}
+            "variables": _promotion_env(p, ADO_RUN_ID, f"$({ADO_STAGE_ATTEMPT})"), "stages": stages}
     return _dump(data, _header(p, "Azure DevOps CD"))
 
 
@@ -175,7 +265,8 @@ def _order_problems(text: str, p: dict[str, Any], github: bool) -> list[str]:
     from ruamel.yaml import YAML
 
     data = YAML(typ="safe").load(text)
-    problems, previous = [], "train"
+    problems: list[str] = []
+    previous = None if p["transfer"] == "retrain_in_each_env" else "train"  # retraining has no shared train
     for e in p["environments"]:
         if github:
             job = (data.get("jobs") or {}).get(f"deploy-{e['name']}") or {}
@@ -205,13 +296,14 @@ def step_policy(p: dict[str, Any]) -> StepPolicy:
     """The lint's allow-list for these workflows: the commands, variables and configuration
     expressions (repository / pipeline variables naming the Azure ML workspace) they write."""
     return INFRA_POLICY.extended(
-        commands={"python", "coverage"},
+        commands={"python", "coverage", "read"},  # read: the champion's version, a line of data, into a variable
         variables={"COVERAGE_THRESHOLD", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE", "SPECS", "TRAIN_SPEC", "ENDPOINT",
-                   "TARGET_ENV", "NEW_DEPLOYMENT"},
-        gh_expressions={"vars.AZURE_RESOURCE_GROUP", "vars.AZUREML_WORKSPACE"},
-        ado_macros={f"AZUREML_WORKSPACE_{name.upper()}"
-                    for name in [e["name"] for e in p["environments"]] or ["dev"]},
-        operators={"||"})  # create the endpoint only when `show` finds none
+                   "TARGET_ENV", "NEW_DEPLOYMENT", "MODEL", "MODEL_TYPE", "MODEL_VERSION", "REGISTRY", "RELEASE",
+                   "TRAIN_JOB", "PROMOTED_MODEL"},
+        gh_expressions={"vars.AZURE_RESOURCE_GROUP", "vars.AZUREML_WORKSPACE", "github.run_attempt"},
+        ado_macros={ADO_WORKSPACE, ADO_STAGE_ATTEMPT} | {f"AZUREML_WORKSPACE_{name.upper()}"
+                                                        for name in [e["name"] for e in p["environments"]] or ["dev"]},
+        operators={"||"})  # create the endpoint (or share, register the model) only when `show` finds none
 
 
 def write_workflows(out_dir: str | Path, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -228,5 +320,7 @@ def write_workflows(out_dir: str | Path, p: dict[str, Any]) -> list[dict[str, An
         problems = lint(text, policy=step_policy(p)) + (_order_problems(text, p, github) if github is not None else [])
         if github is not None and p["missing"]:
             problems.append(f"promotion_path names {', '.join(p['missing'])}, which stage 3 does not deploy")
+        if github is not None:
+            problems += p["problems"]
         results.append({"path": rel, "valid": not problems, "error": "; ".join(problems) or None})
     return results
