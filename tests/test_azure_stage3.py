@@ -154,3 +154,48 @@ def test_fake_rejects_a_malformed_body(fake_azure, fake_credential):
         call(arm, "PUT", "/subscriptions/s/resourcegroups/rg/providers/Microsoft.Resources/deployments/d",
              "resources", body={"properties": {"template": {}}})
     assert "mode: required" in exc.value.message
+
+
+def test_the_shared_registry_is_created_in_production_and_read_back(fake_azure, fake_credential, sample_project,
+                                                                     tmp_path):
+    """Stage 5 promotes through it (models.cross_env_model_transfer: aml_registry): the registry spec
+    of stage 3 is created with azure-ai-ml in production's resource group, then read back."""
+    from mlops_accelerator.azure.stage3 import deploy_and_read_back
+
+    iac, specs = generated(sample_project, tmp_path)
+    ev, failures = deploy_and_read_back(sample_project, fake_credential, iac_folder=iac, specs_folder=specs,
+                                        run_id="r1", only=["prod"])
+    assert failures == [], failures
+    assert ev["registry"] == {"name": "reg-contoso-churn", "env": "prod", "resource_group": "rg-contoso-churn-prod",
+                              "location": "westeurope", "replication_locations": ["westeurope"],
+                              "tags": {"project": "contoso-churn"}}
+    put = fake_azure.called("PUT", "/providers/Microsoft.MachineLearningServices/registries/reg-contoso-churn")
+    assert [status for _m, _p, status in put] == [201] and "/resourcegroups/rg-contoso-churn-prod/" in put[0][1].lower()
+    assert fake_azure.rejected == []
+
+
+def test_no_registry_when_neither_the_design_nor_the_promotion_uses_one(fake_azure, fake_credential,
+                                                                        sample_project, tmp_path):
+    from mlops_accelerator.azure.stage3 import deploy_and_read_back
+
+    sample_project.set_values("models", {"cross_env_model_transfer": "retrain_in_each_env"})
+    iac, specs = generated(sample_project, tmp_path)
+    ev, failures = deploy_and_read_back(sample_project, fake_credential, iac_folder=iac, specs_folder=specs,
+                                        run_id="r1", only=["dev"])
+    assert failures == [] and "registry" not in ev
+    assert not fake_azure.called("PUT", "/registries/")
+
+
+def test_a_registry_azure_refuses_is_named_and_the_environments_evidence_is_kept(fake_azure, fake_credential,
+                                                                                 sample_project, tmp_path):
+    from mlops_accelerator.azure.stage3 import deploy_and_read_back
+
+    fake_azure.inject("/registries/reg-contoso-churn", 403, "AuthorizationFailed",
+                      "The client does not have authorization to perform action "
+                      "'Microsoft.MachineLearningServices/registries/write'", method="PUT")
+    iac, specs = generated(sample_project, tmp_path)
+    ev, failures = deploy_and_read_back(sample_project, fake_credential, iac_folder=iac, specs_folder=specs,
+                                        run_id="r1", only=["prod"])
+    assert len(failures) == 1 and failures[0].startswith("shared: registry reg-contoso-churn: AuthorizationFailed")
+    assert "registries/write" in failures[0]
+    assert ev["inventory"]["workspaces"][0]["env"] == "prod" and "registry" not in ev

@@ -106,6 +106,40 @@ def _create_from_specs(ml: Any, files: dict[str, list[Path]]) -> None:
             raise StepFailed(f"environment {path.stem}", _message(exc)) from None
 
 
+def registry_wanted(project: Any) -> bool:
+    """The stage-3 registry is created when the design chose it or stage 5 promotes through it."""
+    return (project.settings("design").model_registry == "aml_registry"
+            or project.settings("models").cross_env_model_transfer == "aml_registry")
+
+
+def create_registry(cred: Any, project: Any, spec: Path, ev: dict[str, Any], only: list[str] | None = None) -> None:
+    """The shared registry from `shared/registry.yml`, in the resource group of the environment the
+    spec's plan chose (production's), then read back into ev["registry"]. A run that does not deploy
+    that environment leaves the registry alone: its resource group may not exist yet."""
+    from azure.ai.ml import load_registry
+    from azure.core.exceptions import HttpResponseError
+
+    from ..artifacts.azureml_specs import _quiet_sdk
+
+    design = project.settings("design")
+    with _quiet_sdk():  # registries are an 'experimental' class: the SDK logs so on every use
+        registry = load_registry(spec)
+        home = design.production_env() or design.environments[0]
+        env = next((e for e in environments(project, only) if e.name == home.name), None)
+        if env is None:
+            return
+        ml = ml_client(cred, env, None)
+        try:
+            _finish(ml.registries.begin_create(registry), f"registry {registry.name}", registry.name)
+            got = ml.registries.get(registry.name)
+        except HttpResponseError as exc:
+            raise StepFailed(f"registry {registry.name}", _message(exc)) from None
+    ev["registry"] = {"name": got.name, "env": env.name, "resource_group": env.resource_group,
+                      "location": got.location, "replication_locations": sorted(
+                          r.location for r in (got.replication_locations or [])),
+                      "tags": dict(got.tags or {})}
+
+
 def _read_workspace(arm: Any, env: AzureEnv, ws_name: str, deployed: list[str],
                     ev: dict[str, Any], design: Any) -> dict[str, Any] | None:
     from ..settings.design import resource_name
@@ -232,5 +266,13 @@ def deploy_and_read_back(project: Any, cred: Any, *, iac_folder: str, specs_fold
             failures.append(f"{env.name}: {step}: {exc.code}: {exc.message}")
         except Exception as exc:  # an SDK error the steps above do not name: still say where
             failures.append(f"{env.name}: {step}: {type(exc).__name__}: {_message(exc)}")
+    spec = project.root / specs_folder / "shared" / "registry.yml" if specs_folder else None
+    if spec is not None and spec.is_file() and registry_wanted(project):
+        try:
+            create_registry(cred, project, spec, ev, only)
+        except StepFailed as exc:
+            failures.append(f"shared: {exc}")
+        except Exception as exc:  # an SDK error create_registry does not name: still say where
+            failures.append(f"shared: registry: {type(exc).__name__}: {_message(exc)}")
     DeployEvidence.model_validate(ev)  # the same model the checks read through
     return ev, failures

@@ -185,6 +185,8 @@ class DeployEvidence(StageEvidence):
     service_connection_roles: dict[str, list[dict[str, Any]]] | None = from_azure(
         "S3-09: role assignments of each connection's identity")
     budgets: list[dict[str, Any]] | None = from_azure("S3-10: budgets found per scope")
+    registry: dict[str, Any] | None = from_azure(
+        "S3-05: the shared Azure ML registry (when the design or stage 5's promotion uses one)")
 
 
 # ---------------------------------------------------------------------------

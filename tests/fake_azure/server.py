@@ -468,6 +468,8 @@ def _aml_put(model: str, rtype: str, lro: bool):
                       path.lower())[0]
         if "/workspaces/" in path.lower() and fake.get(ws) is None:
             return _error(404, "ResourceNotFound", f"Workspace {g.get('ws')} was not found.")
+        if "/workspaces/" not in path.lower() and fake.get(path.lower().split("/providers/")[0]) is None:
+            return _error(404, "ResourceGroupNotFound", f"Resource group '{g.get('rg')}' could not be found.")
         body = copy.deepcopy(data)
         body.setdefault("properties", {})
         body["type"] = rtype
