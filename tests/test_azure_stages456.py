@@ -39,11 +39,27 @@ def seed_workspaces(fake, project, model: tuple[str, str] | None = None) -> None
                                "tags": {}, "properties": {}}})
 
 
-def model_specs(project, tmp_path, version: str | None = "3"):
-    """Stage 5's specs, written by the generator the notebook calls."""
+def seed_registry(fake, project) -> str:
+    """The shared registry as stage 3 leaves it, in production's resource group; returns its name."""
+    from mlops_accelerator.artifacts.azureml_specs import registry_name
+    from mlops_accelerator.azure.connection import environments
+
+    prod = environments(project)[-1]
+    name = registry_name(project.settings("foundations").project_name)
+    fake.seed(f"/subscriptions/{prod.subscription_id}/resourceGroups/{prod.resource_group}/providers/"
+              f"Microsoft.MachineLearningServices/registries/{name}",
+              {"type": "Microsoft.MachineLearningServices/registries", "location": prod.region,
+               "properties": {"regionDetails": [{"location": prod.region}]}})
+    return name
+
+
+def model_specs(project, tmp_path, version: str | None = "3", transfer: str = "copy_model_artifact"):
+    """Stage 5's specs, written by the generator the notebook calls. Deployments name each workspace's
+    own version, or with transfer aml_registry the shared registry's."""
     from mlops_accelerator.artifacts.cicd import pipeline_plan
     from mlops_accelerator.modeling import azure_specs, workflows
 
+    project.set_values("models", {"cross_env_model_transfer": transfer})
     models = project.settings("models")
     plan = workflows.plan(models, pipeline_plan(project.settings("design"), project.settings("deploy"),
                                                 project.settings("foundations")), azure_specs.FOLDER)
@@ -280,6 +296,7 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     from mlops_accelerator.evidence import merge_stage_evidence
 
     seed_workspaces(fake_azure, sample_init)  # no model on Azure: the run registers its own version there
+    registry = seed_registry(fake_azure, sample_init)  # the sample promotes through it (aml_registry)
     res = CliRunner().invoke(main, ["-C", str(sample_init.root), "run", "data", "models", "monitor",
                                     "--target", "azureml", "--jobs", "2"])
     assert res.exit_code == 0, res.output
@@ -297,8 +314,15 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     base = sample_init.settings("models").online_endpoint.name
     assert names == {env: f"{base}-{env}" for env in ("dev", "test", "prod")}  # unique in the one region
     local = json.loads((run_dir / "05-models" / "evidence" / "01-train-register-deploy.json").read_text())["model"]
-    assert {env: (got["model"]["version"], got["model"]["registered"]) for env, got in endpoints.items()} == {
-        env: (str(local["version"]), "by this run") for env in ("dev", "test", "prod")}
+    # registered in dev's workspace and shared from there; test and prod deploy the registry's copy
+    assert {env: (got["model"]["version"], got["model"]["registered"], got["model"]["registry"])
+            for env, got in endpoints.items()} == {
+        env: (str(local["version"]), "by this run" if env == "dev" else "before this run", registry)
+        for env in ("dev", "test", "prod")}
+    assert [r[1].split("/workspaces/")[1].split("/")[0] for r in fake_azure.called("PUT", "/models/")] == [
+        "mlw-contoso-churn-dev"]
+    deployed = {d["model"] for got in endpoints.values() for d in got["online_endpoint"]["deployments"]}
+    assert deployed == {f"azureml://registries/{registry}/models/churn-classifier/versions/{local['version']}"}
     monitor = json.loads((run_dir / "06-monitor" / "evidence" / READBACK_FILE).read_text())["azure_monitor"]
     assert monitor["env"] == "prod" and "data_drift" in monitor["signals"].values()
     assert fake_azure.rejected == []
@@ -376,3 +400,95 @@ def test_endpoint_name_length_counts_the_environment():
     errors = validate_settings("models", {"online_endpoint": {"name": name}, "promotion_path": ["dev", "test1"]})[1]
     assert [(e.field, e.rule) for e in errors] == [("online_endpoint.name", "endpoint_name_length")]
     assert "'test1'" in errors[0].message and "33 characters" in errors[0].message
+
+
+def _registries(cred):
+    from mlops_accelerator.azure.connection import registry_client
+
+    return lambda name: registry_client(cred, name)
+
+
+def test_this_runs_model_is_shared_to_the_registry_once_and_every_environment_deploys_it(
+        fake_azure, fake_credential, sample_project, tmp_path):
+    """Promotion through the stage-3 registry (aml_registry): the first environment registers this run's
+    version in its workspace and shares it (azure-ai-ml's share: registry discovery, then the registry
+    data plane's import); the next environment deploys the registry's copy without a workspace copy."""
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import LocalModel, models_on_azure, workspace_client
+
+    version = register_locally(sample_project)
+    seed_workspaces(fake_azure, sample_project)
+    registry = seed_registry(fake_azure, sample_project)
+    specs = model_specs(sample_project, tmp_path, version, transfer="aml_registry")
+    local = LocalModel.from_evidence({"model": {"name": "churn-classifier", "version": version,
+                                                "tags": {"stage": "champion"}}}, sample_project.root)
+    got = {}
+    for env in environments(sample_project, ["dev", "test"]):
+        ml = workspace_client(sample_project, fake_credential, env)
+        got[env.name], failures = models_on_azure(ml, specs / env.name, local, _registries(fake_credential))
+        assert failures == [], (failures, fake_azure.rejected, fake_azure.unhandled)
+    assert {e: (g["model"]["registered"], g["model"]["registry"]) for e, g in got.items()} == {
+        "dev": ("by this run", registry), "test": ("before this run", registry)}
+    assert got["test"]["model"]["tags"] == {"stage": "champion"} and got["test"]["model"]["type"] == "mlflow_model"
+    ref = f"azureml://registries/{registry}/models/churn-classifier/versions/{version}"
+    assert {d["model"] for g in got.values() for d in g["online_endpoint"]["deployments"]} == {ref}
+    assert len(fake_azure.called("POST", f"/registries/{registry}/import")) == 1
+    assert [r[1] for r in fake_azure.called("PUT", "/models/churn-classifier/versions/")] and all(
+        "mlw-contoso-churn-dev" in r[1] for r in fake_azure.called("PUT", "/models/"))  # no copy in test
+    assert fake_azure.rejected == [] and fake_azure.unhandled == []
+
+
+def test_a_registry_version_other_than_this_runs_is_named_and_nothing_is_deployed(
+        fake_azure, fake_credential, sample_project, tmp_path):
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import models_on_azure, workspace_client
+
+    seed_workspaces(fake_azure, sample_project, ("churn-classifier", "4"))
+    registry = seed_registry(fake_azure, sample_project)
+    ml = workspace_client(sample_project, fake_credential, environments(sample_project, ["test"])[0])
+    got, failures = models_on_azure(ml, model_specs(sample_project, tmp_path, "4", transfer="aml_registry") / "test",
+                                    None, _registries(fake_credential))
+    assert len(failures) == 1 and f"not in registry {registry}" in failures[0] and "churn-classifier:4" in failures[0]
+    assert got["online_endpoint"] is None and not fake_azure.called("PUT", "/onlineEndpoints/")
+    assert not fake_azure.called("POST", "/import")
+
+
+def test_the_fake_refuses_a_malformed_share_and_a_deployment_of_a_model_the_registry_lacks(
+        fake_azure, ml_dev, sample_project):
+    """The registry data plane checks the import body's shape and that its source exists; a deployment
+    naming a registry version that was never shared is refused."""
+    from azure.ai.ml.entities import ManagedOnlineDeployment, ManagedOnlineEndpoint
+    from azure.core.exceptions import HttpResponseError
+
+    from mlops_accelerator.azure.connection import in_cloud
+
+    registry = seed_registry(fake_azure, sample_project)
+    with in_cloud():
+        ml_dev.models.share("churn-classifier", "3", share_with_name="churn-classifier", share_with_version="3",
+                            registry_name=registry)  # seeded in dev by the fixture: the share works
+    with pytest.raises(HttpResponseError, match="not found in workspace"), in_cloud():
+        ml_dev.models.share("churn-classifier", "9", share_with_name="churn-classifier", share_with_version="9",
+                            registry_name=registry)
+    ml_dev.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="ep-x", auth_mode="key")).result()
+    with pytest.raises(HttpResponseError, match="not found in the registry"):
+        ml_dev.online_deployments.begin_create_or_update(ManagedOnlineDeployment(
+            name="blue", endpoint_name="ep-x", instance_type="Standard_DS3_v2", instance_count=1,
+            model=f"azureml://registries/{registry}/models/churn-classifier/versions/8"),
+            skip_script_validation=True).result()
+    import json
+    import ssl
+    import urllib.request
+
+    from fake_azure.credential import make_token
+
+    rid = next(r["id"] for r in fake_azure.state.resources.values() if r["id"].endswith(f"/{registry}"))
+    body = json.dumps({"properties": {"referenceType": "Id", "sourceAssetId": 3}}).encode()
+    req = urllib.request.Request(f"{fake_azure.endpoint}/mferp/managementfrontend{rid}/import?api-version=x",
+                                 data=body, method="POST",
+                                 headers={"Authorization": f"Bearer {make_token(fake_azure.endpoint)[0]}",
+                                          "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, context=ssl.create_default_context(cafile=str(fake_azure.ca_bundle)))
+    assert err.value.code == 400
+    assert "sourceAssetId: required string" in fake_azure.rejected[-1]
+    assert "destinationName: required string" in fake_azure.rejected[-1]

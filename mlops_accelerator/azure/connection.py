@@ -162,3 +162,16 @@ def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **opt
     with _current_cloud():
         return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
                         enable_telemetry=False, **extra, **options)
+
+
+def registry_client(cred: Any, name: str) -> Any:
+    """An MLClient on the Azure ML registry `name`: registry discovery (in the current cloud) finds its
+    subscription, resource group and region."""
+    from azure.ai.ml import MLClient
+    from azure.ai.ml import _azure_environments as clouds
+
+    extra = _cloud()
+    if extra and extra["cloud"] in clouds._environments:  # registered once per process
+        extra = {"cloud": extra["cloud"]}
+    with in_cloud():
+        return MLClient(cred, registry_name=name, enable_telemetry=False, **extra)

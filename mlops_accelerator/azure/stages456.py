@@ -12,17 +12,21 @@ environment's workspace before its endpoints: when the workspace does not have i
 version this run's stage 5 registered in the project's MLflow registry, its MLflow model folder is
 uploaded to the workspace's default datastore and registered there with the same name, version and
 tags (the SDK's own upload); any other missing version is named, and that environment's endpoints
-are not created. Each spec is one step: a failure names the environment,
-the spec and Azure's code and message, and the read-back of what exists is kept all the same.
+are not created. With models.cross_env_model_transfer: aml_registry the deployments name the stage-3
+registry's copy instead: the first environment registers this run's version in its workspace and
+shares it to the registry (ml.models.share); the next ones find it there. Each spec is one step: a
+failure names the environment, the spec and Azure's code and message, and the read-back of what
+exists is kept all the same.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .connection import AzureEnv, ml_client
+from .connection import AzureEnv, in_cloud, ml_client
 from .stage3 import StepFailed, _finish, _message, _plain
 
 
@@ -126,8 +130,6 @@ def _register(ml: Any, local: LocalModel) -> None:
     from azure.ai.ml.entities import Model
 
     from ..artifacts.azureml_specs import _quiet_sdk
-    from .connection import in_cloud
-
     model = Model(name=local.name, version=local.version, type="mlflow_model", path=str(local.folder()),
                   tags=local.tags, properties={"mlflow_run_id": local.run_id} if local.run_id else {},
                   description="Registered by the MLOps Accelerator from the project's MLflow registry (stage 5)")
@@ -135,27 +137,63 @@ def _register(ml: Any, local: LocalModel) -> None:
         ml.models.create_or_update(model)
 
 
-def _registered_model(ml: Any, ref: Any, spec: str, local: LocalModel | None = None) -> dict[str, Any]:
+def _get_or_add(ops: Any, name: str, version: str | None, spec: str, local: LocalModel | None, where: str,
+                add: Any, hint: str) -> dict[str, Any]:
+    """The model version `ops` (a workspace's or a registry's models) holds; when missing and it is the
+    version this run registered, `add()` puts it there first. Any other missing version is named."""
     from azure.core.exceptions import ResourceNotFoundError
 
-    name, version = _model_ref(ref)
-
     def get() -> Any:
-        return ml.models.get(name, version=version) if version else ml.models.get(name, label="latest")
+        return ops.get(name, version=version) if version else ops.get(name, label="latest")
     registered = "before this run"
     try:
         m = get()
     except ResourceNotFoundError:
         if local is None or (local.name, local.version) != (name, version):
             raise StepFailed(f"model {name}:{version or 'latest'} (named by {spec})",
-                             "not registered in this workspace, and not the version this run registered: register "
-                             "it there first (the training pipeline's register step, or the CD workflow's train "
-                             "job)") from None
-        _step(f"model {name}:{version} (registering this run's version)", lambda: _register(ml, local))
+                             f"not {where}, and not the version this run registered: {hint}") from None
+        add()
         m = _step(f"model {name}:{version} (reading it back)", get)
         registered = "by this run"
     return {"name": m.name, "version": str(m.version), "type": _plain(m.type), "registered": registered,
             "path": str(m.path) if m.path else None, "tags": dict(m.tags or {})}
+
+
+def _registered_model(ml: Any, ref: Any, spec: str, local: LocalModel | None = None) -> dict[str, Any]:
+    name, version = _model_ref(ref)
+    return _get_or_add(ml.models, name, version, spec, local, "registered in this workspace",
+                       lambda: _step(f"model {name}:{version} (registering this run's version)",
+                                     lambda: _register(ml, local)),
+                       "register it there first (the training pipeline's register step, or the CD workflow's "
+                       "train job)")
+
+
+REGISTRY_MODEL = re.compile(r"azureml://registries/(?P<registry>[^/]+)/models/(?P<name>[^/]+)/"
+                            r"(?:versions/(?P<version>[^/]+)|labels/latest)")
+
+
+def _share(ml: Any, local: LocalModel, registry: str) -> None:
+    """Copy the workspace's version of this run's model into the registry, same name and version."""
+    from ..artifacts.azureml_specs import _quiet_sdk
+
+    with in_cloud(), _quiet_sdk():  # registry discovery reads the current cloud; 'experimental' log lines
+        ml.models.share(local.name, local.version, share_with_name=local.name, share_with_version=local.version,
+                        registry_name=registry)
+
+
+def _shared_model(ml: Any, registries: Any, ref: Any, spec: str, local: LocalModel | None) -> dict[str, Any]:
+    """A deployment naming a registry's model (models.cross_env_model_transfer: aml_registry): when the
+    registry lacks this run's version, it is registered in this environment's workspace (if missing
+    there) and shared from it; later environments find it in the registry."""
+    m = REGISTRY_MODEL.fullmatch(str(ref))
+    registry, name, version = m["registry"], m["name"], m["version"]
+    client = _step(f"registry {registry}", lambda: registries(registry))
+
+    def add() -> None:
+        _registered_model(ml, f"azureml:{name}:{version}", spec, local)
+        _step(f"model {name}:{version} (sharing it to registry {registry})", lambda: _share(ml, local, registry))
+    return {**_get_or_add(client.models, name, version, spec, local, f"in registry {registry}", add,
+                          "share it there first (the CD workflow's train job does)"), "registry": registry}
 
 
 def _read_online(ml: Any, name: str) -> dict[str, Any] | None:
@@ -188,10 +226,12 @@ def _read_batch(ml: Any, name: str) -> dict[str, Any] | None:
          "state": _plain(d.provisioning_state)} for d in ml.batch_deployments.list(name)]}
 
 
-def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None) -> tuple[dict[str, Any], list[str]]:
+def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None,
+                    registries: Any = None) -> tuple[dict[str, Any], list[str]]:
     """One environment's endpoints from `folder` (= azureml-models/<env>): the model (registered from
-    `local` when it is the one named and missing), the online endpoint, each deployment, the traffic
-    split, the batch endpoint and deployment; then read back."""
+    `local` when it is the one named and missing; shared to the registry a deployment names, through
+    `registries(name)` -> its MLClient), the online endpoint, each deployment, the traffic split, the
+    batch endpoint and deployment; then read back."""
     import azure.ai.ml as aml
 
     failures: list[str] = []
@@ -204,29 +244,40 @@ def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None) -> t
         return _step(path.name, lambda: getattr(aml, loader)(source=path))
 
     try:
-        specs = [load("load_online_deployment", p) for p in deployments]
-        if (folder / "batch-deployment.yml").is_file():
-            specs.append(load("load_batch_deployment", folder / "batch-deployment.yml"))
-        if specs:
-            out["model"] = _registered_model(ml, specs[0].model, deployments[0].name if deployments
-                                             else "batch-deployment.yml", local)
-        if online.is_file():
-            ep = load("load_online_endpoint", online)
-            _step(online.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(ep), online.name, ep.name))
-            for path, dep in zip(deployments, specs, strict=False):
-                _step(path.name, lambda d=dep, p=path: _finish(ml.online_deployments.begin_create_or_update(
-                    d, skip_script_validation=True), p.name, f"deployment {d.name}"))
-            traffic = folder / "online-endpoint-traffic.yml"
-            if traffic.is_file():
-                split = load("load_online_endpoint", traffic)
-                _step(traffic.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(split),
-                                                    traffic.name, split.name))
-        if batch.is_file():
-            bep = load("load_batch_endpoint", batch)
-            _step(batch.name, lambda: _finish(ml.batch_endpoints.begin_create_or_update(bep), batch.name, bep.name))
-            bdep = specs[-1]
-            _step("batch-deployment.yml", lambda: _finish(ml.batch_deployments.begin_create_or_update(
-                bdep, skip_script_validation=True), "batch-deployment.yml", f"batch deployment {bdep.name}"))
+        # azure-ai-ml resolves a registry's model through registry discovery at the current cloud's
+        # endpoint: without this, a custom cloud's deployments would ask public Azure
+        with in_cloud():
+            specs = [load("load_online_deployment", p) for p in deployments]
+            if (folder / "batch-deployment.yml").is_file():
+                specs.append(load("load_batch_deployment", folder / "batch-deployment.yml"))
+            if specs:
+                named_by = deployments[0].name if deployments else "batch-deployment.yml"
+                if REGISTRY_MODEL.fullmatch(str(specs[0].model)):
+                    if registries is None:
+                        raise StepFailed(named_by, f"names a registry's model ({specs[0].model}): no registry "
+                                                   "client was given")
+                    out["model"] = _shared_model(ml, registries, specs[0].model, named_by, local)
+                else:
+                    out["model"] = _registered_model(ml, specs[0].model, named_by, local)
+            if online.is_file():
+                ep = load("load_online_endpoint", online)
+                _step(online.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(ep), online.name,
+                                                   ep.name))
+                for path, dep in zip(deployments, specs, strict=False):
+                    _step(path.name, lambda d=dep, p=path: _finish(ml.online_deployments.begin_create_or_update(
+                        d, skip_script_validation=True), p.name, f"deployment {d.name}"))
+                traffic = folder / "online-endpoint-traffic.yml"
+                if traffic.is_file():
+                    split = load("load_online_endpoint", traffic)
+                    _step(traffic.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(split),
+                                                        traffic.name, split.name))
+            if batch.is_file():
+                bep = load("load_batch_endpoint", batch)
+                _step(batch.name, lambda: _finish(ml.batch_endpoints.begin_create_or_update(bep), batch.name,
+                                                  bep.name))
+                bdep = specs[-1]
+                _step("batch-deployment.yml", lambda: _finish(ml.batch_deployments.begin_create_or_update(
+                    bdep, skip_script_validation=True), "batch-deployment.yml", f"batch deployment {bdep.name}"))
     except StepFailed as exc:
         failures.append(str(exc))
     # What exists now, whatever failed above: the evidence is what Azure returns, never what was sent.

@@ -156,6 +156,14 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
         root = (project.root / report).parent
     else:
         root = stage_dir / MODEL_SPECS
+    clients: dict[str, Any] = {}
+
+    def registries(name: str) -> Any:  # one client per registry a deployment names, made when first needed
+        from .connection import registry_client
+
+        if name not in clients:
+            clients[name] = registry_client(cred, name)
+        return clients[name]
     key = "azure_data" if slug == "data" else "azure_monitor" if slug == "monitor" else "azure_endpoints"
     ev: dict[str, Any] = {key: {}}
     for env in envs:
@@ -176,7 +184,7 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
             if not (root / env.name).is_dir():
                 continue  # e.g. an environment outside the models' promotion path: nothing goes there
             got, fails = (data_on_azure(ml, root / env.name) if slug == "data" else
-                          models_on_azure(ml, root / env.name, local))
+                          models_on_azure(ml, root / env.name, local, registries))
             ev[key][env.name] = got
         failures += [f"{env.name}: {f}" for f in fails]
     if slug != "monitor" and not ev[key] and not failures:

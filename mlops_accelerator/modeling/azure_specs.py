@@ -63,7 +63,7 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
                       ("name", "type")),
     }
     out.update({} if models.training_method == "pipeline" else _command_job(models, data_asset, env, project))
-    return {**out, **_endpoints(models, env, model_version)}
+    return {**out, **_endpoints(models, env, model_version, project)}
 
 
 def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[str, Any]:
@@ -83,14 +83,19 @@ def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[s
     return {"train-job.yml": (job, ("compute", "experiment_name"))}
 
 
-def model_reference(name: str, version: str | None) -> str:
+def model_reference(name: str, version: str | None, registry: str | None = None) -> str:
     """How a deployment names its model. Azure ML takes `name:version` or `name@latest` only (no other
     alias): the version this run registered, else @latest, the newest version when the deployment is
-    created (a run that registered nothing leaves the choice to the registry at deploy time)."""
+    created (a run that registered nothing leaves the choice to the registry at deploy time). With a
+    shared registry (models.cross_env_model_transfer: aml_registry) every environment deploys the
+    registry's copy: azureml://registries/<registry>/models/<name>/versions/<v> (or labels/latest)."""
+    if registry:
+        where = f"versions/{version}" if version else "labels/latest"
+        return f"azureml://registries/{registry}/models/{name}/{where}"
     return f"azureml:{name}:{version}" if version else f"azureml:{name}@latest"
 
 
-def _endpoints(models: Any, env: str, model_version: str | None = None) -> dict[str, Any]:
+def _endpoints(models: Any, env: str, model_version: str | None = None, project: str = "") -> dict[str, Any]:
     from azure.ai.ml.entities import (
         BatchDeployment,
         BatchEndpoint,
@@ -106,7 +111,10 @@ def _endpoints(models: Any, env: str, model_version: str | None = None) -> dict[
     out: dict[str, Any] = {}
     ep = models.online_endpoint
     ep_name = endpoint_in(ep.name, env)  # endpoint names are unique per region: one per environment
-    model = model_reference(reg.name, model_version)
+    from ..artifacts.azureml_specs import registry_name
+
+    shared = registry_name(project) if project and models.cross_env_model_transfer == "aml_registry" else None
+    model = model_reference(reg.name, model_version, shared)
     auth = {"key": "key", "aml_token": "aml_token", "aad_token": "aad_token"}[ep.auth_mode]
     out[f"{env}/online-endpoint.yml"] = (ManagedOnlineEndpoint(
         name=ep_name, auth_mode=auth, description=f"{reg.name} realtime endpoint ({env})",

@@ -33,6 +33,8 @@ AUTH = r"(?P<scope>/subscriptions/[^/]+(?:/resourcegroups/[^/]+)?)/providers/Mic
 RG = SUB + r"/resourcegroups/(?P<rg>[^/]+)"
 WS = RG + r"/providers/microsoft\.machinelearningservices/workspaces/(?P<ws>[^/]+)"
 DEPLOY = RG + r"/providers/microsoft\.resources/deployments/(?P<dep>[^/]+)"
+REGISTRY_DISCOVERY = "/registrymanagement/v1.0/registries/"
+MFE = "/mferp/managementfrontend"  # the registry data plane's path prefix
 # Seconds to wait before polling again. Not "0": azure-core reads 0 as "no header" and waits its
 # default instead (5 s in azure-ai-ml's endpoint pollers). The first answer of a PUT says "1" (some
 # generated clients read that header as an integer); the operation's status answers say 0.05.
@@ -53,6 +55,10 @@ BUILTIN_ROLES = {
     "AzureML Compute Operator": (["Microsoft.MachineLearningServices/workspaces/computes/*",
                                   "Microsoft.MachineLearningServices/workspaces/computes/write"], []),
 }
+
+
+def workspace_guid(rid: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower()))
 
 
 def role_definition_id(sub: str, name: str) -> str:
@@ -161,9 +167,19 @@ class FakeAzure:
             return handle_blob(self, method, path, query, headers, body)
         if path == "/fake/discovery":  # public in Azure too: no token
             return _ROUTE_DISCOVERY(self)
+        # Some of azure-ai-ml's registry clients ask for public Azure's audiences whatever the cloud
+        # (a model's share: the discovery service's, ml.azure.com, and ARM's for the registry data
+        # plane, MFE, whose paths are ARM-shaped behind a prefix); an MLClient on a registry asks for
+        # its cloud's. Both are accepted there, as Azure does.
+        audiences = {self.endpoint}
+        if path.startswith(REGISTRY_DISCOVERY):
+            audiences.add("https://ml.azure.com")
+        elif path.startswith(MFE):
+            path = path[len(MFE):]
+            audiences.add("https://management.azure.com")
         auth = headers.get("Authorization", "")
         claims = decode_token(auth[7:]) if auth.startswith("Bearer ") else None
-        if claims is None or claims.get("aud", "").rstrip("/") != self.endpoint:
+        if claims is None or claims.get("aud", "").rstrip("/") not in audiences:
             return _error(401, "InvalidAuthenticationToken",
                           f"the access token is missing, malformed or for another audience "
                           f"({claims.get('aud') if claims else 'no token'})")
@@ -543,6 +559,11 @@ def _deployment_put(model: str, rtype: str):
         ref = str((data.get("properties") or {}).get("model") or "")
         if ref.startswith("/subscriptions/") and fake.get(ref) is None:
             return _error(400, "BadArgument", f"model {ref.split('/models/')[-1]} was not found in the workspace")
+        if ref.startswith("azureml://registries/"):
+            from .registries import registry_model
+
+            if registry_model(fake, ref) is None:
+                return _error(400, "BadArgument", f"model {ref} was not found in the registry")
         body = copy.deepcopy(data)
         body["type"] = rtype
         body["properties"]["provisioningState"] = "Creating"
@@ -592,6 +613,7 @@ def _get_any(fake: FakeAzure, g, q, data, path):
     r = fake.get(path)
     if r is not None and r.get("type", "").lower() == "microsoft.machinelearningservices/workspaces":
         r.setdefault("properties", {})["discoveryUrl"] = f"{fake.endpoint}/fake/discovery"
+        r["properties"].setdefault("workspaceId", workspace_guid(r["id"]))  # Azure's immutable id of it
     return _ok(copy.deepcopy(r)) if r is not None else _not_found(path)
 
 
