@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
-def _resolve_storage_hosts(monkeypatch) -> None:
-    """<account>.blob.fake-azure.test -> 127.0.0.1, as a hosts-file line would (only that domain)."""
+
+def _resolve_storage_hosts(monkeypatch, outside: list[str]) -> None:
+    """<account>.blob.fake-azure.test -> 127.0.0.1, as a hosts-file line would (only that domain).
+    Any other name is refused at once, as offline, and recorded in `outside`: the tests never reach
+    beyond 127.0.0.1, and an SDK call aimed at public Azure (a cloud setting lost on the way) fails
+    the test instead of waiting out its retries."""
     import socket
 
     from fake_azure.tls import STORAGE_DOMAIN
@@ -14,8 +19,13 @@ def _resolve_storage_hosts(monkeypatch) -> None:
     real = socket.getaddrinfo
 
     def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode()
         if isinstance(host, str) and host.endswith("." + STORAGE_DOMAIN):
             host = "127.0.0.1"
+        elif host not in LOCAL_HOSTS and host is not None:
+            outside.append(str(host))
+            raise socket.gaierror(socket.EAI_NONAME, f"{host}: the tests resolve only 127.0.0.1")
         return real(host, *args, **kwargs)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
@@ -28,7 +38,8 @@ def fake_azure(tmp_path, monkeypatch):
     from mlops_accelerator.azure.jobs import POLL_ENV
 
     fake = FakeAzure(tmp_path / "fake-azure").start()
-    _resolve_storage_hosts(monkeypatch)
+    outside: list[str] = []
+    _resolve_storage_hosts(monkeypatch, outside)
     monkeypatch.setenv(STORAGE_SUFFIX_ENV, fake.storage_suffix)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_bundle))
     monkeypatch.setenv(ARM_ENDPOINT_ENV, fake.endpoint)
@@ -41,6 +52,7 @@ def fake_azure(tmp_path, monkeypatch):
     wait_quiet(fake)
     fake.stop()
     assert not fake.unhandled, f"the product called operations the fake does not implement: {fake.unhandled}"
+    assert not outside, f"the product tried to reach beyond 127.0.0.1: {sorted(set(outside))}"
 
 
 @pytest.fixture

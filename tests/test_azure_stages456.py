@@ -470,7 +470,7 @@ def test_the_fake_refuses_a_malformed_share_and_a_deployment_of_a_model_the_regi
         ml_dev.models.share("churn-classifier", "9", share_with_name="churn-classifier", share_with_version="9",
                             registry_name=registry)
     ml_dev.online_endpoints.begin_create_or_update(ManagedOnlineEndpoint(name="ep-x", auth_mode="key")).result()
-    with pytest.raises(HttpResponseError, match="not found in the registry"):
+    with pytest.raises(HttpResponseError, match="not found in the registry"), in_cloud():  # discovery: the fake's
         ml_dev.online_deployments.begin_create_or_update(ManagedOnlineDeployment(
             name="blue", endpoint_name="ep-x", instance_type="Standard_DS3_v2", instance_count=1,
             model=f"azureml://registries/{registry}/models/churn-classifier/versions/8"),
