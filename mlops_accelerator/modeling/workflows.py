@@ -69,7 +69,7 @@ SHARE = ('\naz ml model show --registry-name "$REGISTRY" --name "$MODEL" --versi
 COPY_IN = ('az ml model show --name "$MODEL" --version "$RELEASE" >/dev/null 2>&1 || '
            'az ml model create --name "$MODEL" --version "$RELEASE" --type "$MODEL_TYPE" '
            '--path "$PROMOTED_MODEL"\n')
-# The deployment spec names the local registry's version; --set points it at the promoted one.
+# The deployment specs name this run's version of the project's registry; --set points them at the promoted one.
 MODEL_URI = {"aml_registry": "azureml://registries/$REGISTRY/models/$MODEL/versions/$RELEASE",
              "copy_model_artifact": "azureml:$MODEL:$RELEASE", "retrain_in_each_env": "azureml:$MODEL:$MODEL_VERSION"}
 
