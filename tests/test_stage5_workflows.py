@@ -164,8 +164,8 @@ def _cd_steps(repo, platform: str, extra: dict) -> list[tuple[str, dict, str]]:
     return out
 
 
-def _cd(tmp_path, transfer: str, platform: str, **env):
-    s = _settings("sample")
+def _cd(tmp_path, transfer: str, platform: str, shape: str = "sample", **env):
+    s = _settings(shape)
     s["models"]["cross_env_model_transfer"] = transfer
     g = lambda slug: from_parameters(slug, s)  # noqa: E731
     plan = workflows.plan(g("models"), pipeline_plan(g("design"), g("deploy"), g("foundations")), FOLDER)
@@ -190,20 +190,27 @@ def _deployed_models(calls):
 
 
 @pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
-def test_cd_shares_the_champion_to_the_registry_and_every_environment_deploys_it(tmp_path, platform):
-    plan, _repo, calls, done = _cd(tmp_path, "aml_registry", platform, CHAMPION="7")
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_cd_shares_the_champion_to_the_registry_and_every_environment_deploys_it(tmp_path, platform, shape):
+    """On the sample and on projects unlike it (two environments with canary deployments, three with a
+    hybrid approval, one environment): one share, then each environment of the promotion path in order."""
+    plan, _repo, calls, done = _cd(tmp_path, "aml_registry", platform, shape, CHAMPION="7")
     assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
     train = _ml(calls, "ml", "job", "create")
     assert len(train) == 1 and train[0][train[0].index("--name") + 1] == "train-4242-1"
     share = _ml(calls, "ml", "model", "share")
     assert len(share) == 1
     flags = dict(zip(share[0][3::2], share[0][4::2], strict=False))
-    assert flags == {"--name": "churn-classifier", "--version": "7", "--registry-name": "reg-contoso-churn",
-                     "--share-with-name": "churn-classifier", "--share-with-version": "4242"}
-    registry_model = "model=azureml://registries/reg-contoso-churn/models/churn-classifier/versions/4242"
-    assert _deployed_models(calls) == [registry_model] * len(plan["environments"]) == [registry_model] * 3
+    assert flags == {"--name": plan["model"], "--version": "7", "--registry-name": plan["registry"],
+                     "--share-with-name": plan["model"], "--share-with-version": "4242"}
+    registry_model = f"model=azureml://registries/{plan['registry']}/models/{plan['model']}/versions/4242"
+    envs = [e["name"] for e in plan["environments"]]
+    assert _deployed_models(calls) == [registry_model] * len(envs)
     switched = [c[c.index("--file") + 1] for c in _ml(calls, "ml", "online-endpoint", "update")]
-    assert switched == [f"azureml-models/{e}/online-endpoint-traffic.yml" for e in ("dev", "test", "prod")]
+    assert switched == [f"azureml-models/{e}/online-endpoint-traffic.yml" for e in envs]
+    new = plan["new_deployment"]
+    assert [c[c.index("--deployment-name") + 1] for c in _ml(calls, "ml", "online-endpoint", "invoke")] == \
+        [new] * len(envs)
 
 
 @pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])

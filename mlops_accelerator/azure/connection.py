@@ -151,27 +151,29 @@ def in_cloud() -> Any:
     return _current_cloud(_cloud().get("cloud"))
 
 
-def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **options: Any) -> Any:
-    from azure.ai.ml import MLClient
+def _client_cloud() -> dict[str, Any]:
+    """MLClient's cloud arguments: the custom cloud's metadata the first time, then only its name."""
     from azure.ai.ml import _azure_environments as clouds
 
     extra = _cloud()
     if extra and extra["cloud"] in clouds._environments:  # registered once per process
         extra = {"cloud": extra["cloud"]}
+    return extra
+
+
+def ml_client(cred: Any, env: AzureEnv, workspace_name: str | None = None, **options: Any) -> Any:
+    from azure.ai.ml import MLClient
+
     # A custom cloud sets AZUREML_CURRENT_CLOUD for the whole process: put back once the client exists.
     with _current_cloud():
         return MLClient(cred, env.subscription_id, env.resource_group, workspace_name,
-                        enable_telemetry=False, **extra, **options)
+                        enable_telemetry=False, **_client_cloud(), **options)
 
 
 def registry_client(cred: Any, name: str) -> Any:
     """An MLClient on the Azure ML registry `name`: registry discovery (in the current cloud) finds its
     subscription, resource group and region."""
     from azure.ai.ml import MLClient
-    from azure.ai.ml import _azure_environments as clouds
 
-    extra = _cloud()
-    if extra and extra["cloud"] in clouds._environments:  # registered once per process
-        extra = {"cloud": extra["cloud"]}
     with in_cloud():
-        return MLClient(cred, registry_name=name, enable_telemetry=False, **extra)
+        return MLClient(cred, registry_name=name, enable_telemetry=False, **_client_cloud())

@@ -35,9 +35,13 @@ from ..artifacts.cicd import (
     lint_github_workflow,
 )
 from .quality import LINTERS
+from .steps import CHAMPION_VERSION, MODEL_SUBDIR
 
 CODE_PATHS = ["src/**", "tests/**", "pyproject.toml"]
-PROMOTED_MODEL = "promotion/named-outputs/registration/model"  # the champion's MLflow folder (copy transfer)
+# Where `az ml job download --output-name registration --download-path promotion` puts the register
+# step's output (modeling/steps.py): the champion's version and, for copy transfer, its MLflow folder.
+REGISTRATION = "promotion/named-outputs/registration"
+PROMOTED_MODEL = f"{REGISTRATION}/{MODEL_SUBDIR}"
 ADO_WORKSPACE = "Pipeline.Workspace"  # where a deployment job downloads the run's artifacts
 ADO_STAGE_ATTEMPT = "System.StageAttempt"  # a re-run stage submits its pipeline under a new name
 
@@ -61,7 +65,7 @@ TRAIN = ('az ml environment create --file "$SPECS/environment.yml"\n'
          'az ml job create --file "$SPECS/$TRAIN_SPEC" --name "$TRAIN_JOB" --set inputs.environment="$TARGET_ENV" '
          '--stream\n'
          'az ml job download --name "$TRAIN_JOB" --output-name registration --download-path promotion\n'
-         'read -r MODEL_VERSION < "promotion/named-outputs/registration/champion-version"')
+         f'read -r MODEL_VERSION < "{REGISTRATION}/{CHAMPION_VERSION}"')
 # A re-run of the same CI run finds RELEASE already there and does not share or register it twice.
 SHARE = ('\naz ml model show --registry-name "$REGISTRY" --name "$MODEL" --version "$RELEASE" >/dev/null 2>&1 || '
          'az ml model share --name "$MODEL" --version "$MODEL_VERSION" --registry-name "$REGISTRY" '
@@ -72,6 +76,11 @@ COPY_IN = ('az ml model show --name "$MODEL" --version "$RELEASE" >/dev/null 2>&
 # The deployment specs name this run's version of the project's registry; --set points them at the promoted one.
 MODEL_URI = {"aml_registry": "azureml://registries/$REGISTRY/models/$MODEL/versions/$RELEASE",
              "copy_model_artifact": "azureml:$MODEL:$RELEASE", "retrain_in_each_env": "azureml:$MODEL:$MODEL_VERSION"}
+
+
+TRAIN_TITLE = "Train, evaluate and register in Azure ML"
+# The step's title says why a missing champion-version file fails it: bash's own message names only the file.
+NO_CHAMPION = " (stops here when the evaluation kept the current champion)"
 
 
 def deploy_script(transfer: str) -> str:
@@ -86,6 +95,11 @@ def deploy_script(transfer: str) -> str:
               'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
               '--request-file "$SPECS/sample-request.json"\n'
               'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"')
+
+
+def deploy_title(transfer: str) -> str:
+    return ("Train here" + NO_CHAMPION + ", then blue/green" if transfer == "retrain_in_each_env" else "Blue/green") \
+        + ": deploy, smoke test, switch traffic"
 
 
 def train_script(transfer: str) -> str:
@@ -167,8 +181,8 @@ def github_cd(p: dict[str, Any]) -> str:
     previous = None
     if transfer != "retrain_in_each_env":  # else every environment trains for itself
         steps = [{"uses": "actions/checkout@v4"}, _login(),
-                 {"name": "Train, evaluate and register in Azure ML" + (
-                     ", share the champion to the registry" if transfer == "aml_registry" else ""),
+                 {"name": TRAIN_TITLE + (", share the champion to the registry" if transfer == "aml_registry"
+                                         else "") + NO_CHAMPION,
                   "run": _literal(train_script(transfer))}]
         if transfer == "copy_model_artifact":
             steps.append({"name": "Keep the champion for the next environments", "uses": "actions/upload-artifact@v4",
@@ -182,8 +196,7 @@ def github_cd(p: dict[str, Any]) -> str:
         if transfer == "copy_model_artifact":
             steps.append({"name": "The champion trained in " + first, "uses": "actions/download-artifact@v4",
                           "with": {"name": "promotion", "path": "promotion"}})
-        steps.append({"name": ("Train here, then blue/green" if transfer == "retrain_in_each_env" else "Blue/green")
-                      + ": deploy, smoke test, switch traffic", "run": _literal(deploy_script(transfer))})
+        steps.append({"name": deploy_title(transfer), "run": _literal(deploy_script(transfer))})
         jobs[jid] = {"name": f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else ""),
                      "runs-on": "ubuntu-latest", **({"needs": previous} if previous else {}),
                      "environment": e["name"],
@@ -228,11 +241,12 @@ def ado_cd(p: dict[str, Any]) -> str:
     stages: list[dict[str, Any]] = []
     previous = None
     if transfer != "retrain_in_each_env":  # else every environment trains for itself
-        steps: list[dict[str, Any]] = [{"checkout": "self"}, _cli(first["connection"], "Train", train_script(transfer))]
+        steps: list[dict[str, Any]] = [{"checkout": "self"}, _cli(first["connection"], TRAIN_TITLE + NO_CHAMPION,
+                                                                        train_script(transfer))]
         if transfer == "copy_model_artifact":  # deployment jobs download it to $(Pipeline.Workspace)/promotion
             steps.append({"publish": "promotion", "artifact": "promotion",
                           "displayName": "Keep the champion for the next environments"})
-        stages.append({"stage": "train", "displayName": "Train, evaluate and register in Azure ML",
+        stages.append({"stage": "train", "displayName": TRAIN_TITLE,
                        "variables": {"AZURE_RESOURCE_GROUP": first.get("resource_group", ""),
                                      "TARGET_ENV": first["name"],
                                      "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{first['name'].upper()})"},
@@ -251,9 +265,7 @@ def ado_cd(p: dict[str, Any]) -> str:
                                  "environment": e["ado_environment"],
                                  "strategy": {"runOnce": {"deploy": {"steps": [
                                      {"checkout": "self"},
-                                     _cli(e["connection"], ("Train here, then blue/green" if transfer ==
-                                                            "retrain_in_each_env" else "Blue/green")
-                                          + ": deploy, smoke test, switch traffic", deploy_script(transfer))]}}}}]})
+                                     _cli(e["connection"], deploy_title(transfer), deploy_script(transfer))]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
             "variables": _promotion_env(p, ADO_RUN_ID, f"$({ADO_STAGE_ATTEMPT})"), "stages": stages}
