@@ -10,10 +10,10 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from job_sandbox import conda_pins, sandbox_env
 from test_stage5_models import _git, _settings, base, proj  # noqa: F401  (fixtures)
 
 from mlops_accelerator.modeling import ModelingError, azure_specs
@@ -44,7 +44,8 @@ def test_the_pipeline_has_the_settings_steps_and_loads_back(tmp_path):
     assert list(job.outputs) == ["registration"]  # the register step's verdict, which CD downloads
     for step in job.jobs:
         component = load_component(specs / "components" / f"{step}.yml")
-        assert component.command.startswith(f"python -m mlops_accelerator.modeling.steps {step} ")
+        assert component.command.startswith(f"PYTHONPATH=azureml-models/runtime python -m "
+                                            f"mlops_accelerator.modeling.steps {step} ")
         assert "churn" not in component.command  # settings arrive as a parameter file, not in the command
     settings = json.loads((specs / "settings.json").read_text())
     assert settings["models"]["model_registration"]["name"] == "churn-classifier"
@@ -66,14 +67,22 @@ def test_steps_follow_the_settings_and_a_broken_chain_is_named(tmp_path):
 
 def _run_component(step: str, specs: Path, ports: dict[str, Path | str], cwd: Path,
                    env: dict) -> subprocess.CompletedProcess:
+    """The component's own command, with its ports filled, run in the project (the job's code snapshot)
+    with only what the job's environment installs (job_sandbox): the installed accelerator is not
+    importable, the runtime the specs ship is."""
     from azure.ai.ml import load_component
 
     command = load_component(specs / "components" / f"{step}.yml").command
-    filled = re.sub(r"\$\{\{(inputs|outputs)\.(\w+)\}\}", lambda m: str(ports[m.group(2)]), command)
-    argv = shlex.split(filled)
-    assert argv[0] == "python"
-    return subprocess.run([sys.executable, *argv[1:]], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600)
+    filled = re.sub(r"\$\{\{(inputs|outputs)\.(\w+)\}\}", lambda m: shlex.quote(str(ports[m.group(2)])), command)
+    return subprocess.run(["bash", "-c", filled], cwd=cwd, env=_job_env(specs, cwd, env), capture_output=True,
+                          text=True, timeout=600)
+
+
+def _job_env(specs: Path, root: Path, env: dict) -> dict:
+    from azure.ai.ml import load_environment
+
+    pins = conda_pins(load_environment(specs / "environment.yml").conda_file)
+    return sandbox_env(root.parent / f"sandbox-{root.name}", root, pins, env)
 
 
 def test_each_component_command_runs_the_step_here(proj, tmp_path):  # noqa: F811
@@ -140,3 +149,61 @@ def test_a_candidate_below_a_threshold_fails_the_register_step_naming_the_metric
     done = _run_component("register", specs, ports, proj, env)
     assert done.returncode == 1 and "roc_auc" in done.stderr and "0.99" in done.stderr
     assert not project_client(proj).search_model_versions("name='churn-classifier'")
+
+
+def test_the_job_imports_the_accelerator_from_the_specs_runtime_only(proj, tmp_path):  # noqa: F811
+    """The training image does not install the accelerator: its steps run from the modules the specs
+    ship, with the packages the environment pins, and the sandbox refuses anything else."""
+    from azure.ai.ml import load_environment
+
+    _specs(proj)
+    specs = proj / azure_specs.FOLDER
+    pins = conda_pins(load_environment(specs / "environment.yml").conda_file)
+    assert not [p for p in pins if p.startswith("mlops-accelerator")]  # not on PyPI: the image could not build
+    assert {p.split("==")[0] for p in pins} >= {"mlflow", "pydantic", "azure-ai-ml", "azureml-mlflow"}
+    shipped = specs / azure_specs.RUNTIME / "mlops_accelerator"
+    assert (shipped / "modeling" / "steps.py").read_bytes() == Path(azure_specs.__file__).with_name(
+        "steps.py").read_bytes()
+    assert (shipped / "catalogue.yaml").is_file() and not (shipped / "wizard").exists()
+    env = _job_env(specs, proj, {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
+
+    def job(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-c", command], cwd=proj, env=env, capture_output=True, text=True, timeout=120)
+    done = job("PYTHONPATH=azureml-models/runtime python -c 'import mlops_accelerator, sys; "
+               "print(mlops_accelerator.__file__)'")
+    assert done.returncode == 0 and done.stdout.strip() == str(shipped / "__init__.py"), done.stderr[-1500:]
+    # the guard is real: what the environment lacks is refused, naming it
+    done = job("python -c 'import jupyterlab'")
+    assert done.returncode == 1 and "No module named 'jupyterlab'" in done.stderr, done.stderr[-1500:]
+    done = job("python -m mlops_accelerator.modeling.steps dataprep --help")  # without the runtime on the path
+    assert done.returncode == 1 and "No module named 'mlops_accelerator'" in done.stderr, done.stderr[-1500:]
+    # a rewrite drops a file the new version no longer ships
+    (shipped / "stale.py").write_text("")
+    _specs(proj)
+    assert not (shipped / "stale.py").exists()
+
+
+def test_the_single_training_job_runs_the_tests_then_the_steps(proj, tmp_path):  # noqa: F811
+    """training_method command_job: one job, the project's unit tests then the pipeline's steps, run in
+    the project with only what the job's environment installs."""
+    from azure.ai.ml import load_job
+
+    from mlops_accelerator.dataprep.versioning import Registry
+    from mlops_accelerator.tracking import project_client, tracking_env
+
+    _specs(proj, training_method="command_job")
+    specs = proj / azure_specs.FOLDER
+    job = load_job(specs / "train-job.yml")
+    assert "mlops-accelerator run" not in job.command and job.command.startswith("python -m pytest tests && ")
+    data = proj / Registry(proj).get("churn-features")["local_path"]
+    command = job.command.replace("${{inputs.training_data}}", shlex.quote(str(data)))
+    env = {**os.environ, **tracking_env(proj), "GIT_COMMIT": _git(proj, "rev-parse", "HEAD").strip(),
+           "MLFLOW_DISABLE_TELEMETRY": "true"}
+    done = subprocess.run(["bash", "-c", command], cwd=proj, env=_job_env(specs, proj, env), capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert " passed" in done.stdout  # the project's tests ran first
+    registration = json.loads((proj / "outputs" / "registration" / "registration.json").read_text())
+    assert registration["alias"] == "champion"
+    assert str(project_client(proj).get_model_version_by_alias("churn-classifier", "champion").version) == \
+        str(registration["version"])

@@ -6,8 +6,11 @@ Built with azure-ai-ml entities, dumped to YAML, then loaded back with azure-ai-
     azureml-models/environment.yml               training + inference environment (conda)
     azureml-models/train-pipeline.yml            training method "pipeline": the settings' pipeline steps
     azureml-models/components/<step>.yml         (dataprep, train, evaluate, register, deploy), one command
-    azureml-models/settings.json                 component each (modeling/steps.py), settings as a parameter file
-    azureml-models/train-job.yml                 other training methods: one command job running the stage
+                                                 component each (modeling/steps.py)
+    azureml-models/train-job.yml                 other training methods: one command job running the steps
+    azureml-models/settings.json                 the steps' settings, as a parameter file
+    azureml-models/runtime/mlops_accelerator/    the accelerator's modules the steps import (RUNTIME_FILES),
+                                                 shipped in the job's code snapshot
     azureml-models/model.yml                     the registered model (mlflow_model, required tags)
     azureml-models/<env>/online-endpoint.yml     managed online endpoint (auth mode)
     azureml-models/<env>/deployment-<name>.yml   blue/green deployments (mlflow model: no scoring script,
@@ -35,16 +38,55 @@ FOLDER = "azureml-models"
 
 
 
-def _conda(python: str = "3.11") -> dict[str, Any]:
+# The job's environment does not install the accelerator (it is not on PyPI, and its own dependencies,
+# JupyterLab and checkov among them, have no place in a training image): the modules the pipeline steps
+# import travel in the job's code snapshot instead, as azureml-models/runtime/mlops_accelerator, and
+# the commands put that folder on PYTHONPATH. tests/test_stage5_pipeline.py runs every step with only
+# these files and the environment's packages, so an import added to them fails there first.
+RUNTIME = "runtime"
+RUNTIME_FILES = ("__init__.py", "errors.py", "catalogue.py", "catalogue.yaml", "ci_safety.py", "naming.py", "roles.py",
+                 "secret_scan.py", "settings/*.py", "modeling/__init__.py", "modeling/project_code.py",
+                 "modeling/promotion.py", "modeling/training.py", "modeling/steps.py")
+# What those modules import, pinned to the versions they ran with here; the deploy step also signs in
+STEP_PACKAGES = ("mlflow", "scikit-learn", "skops", "pandas", "pyarrow", "optuna", "pydantic", "detect-secrets")
+DEPLOY_PACKAGES = ("azure-ai-ml", "azure-identity")
+SETTINGS = "settings.json"  # the steps' parameter file, beside the specs
+
+
+def _conda(models: Any) -> dict[str, Any]:
+    import sys
     from importlib.metadata import version
 
-    from .. import __version__
-
-    pins = [f"{p}=={version(p)}" for p in ("mlflow", "scikit-learn", "skops", "pandas", "pyarrow", "optuna")]
-    # the pipeline steps' commands (modeling/steps.py) come with the accelerator itself
+    wanted = [*STEP_PACKAGES, *(DEPLOY_PACKAGES if "deploy" in models.pipeline_steps else ()),
+              *(("pytest",) if models.training_method != "pipeline" else ())]  # the single job runs the tests
+    pins = [f"{p}=={version(p)}" for p in wanted]
+    # azureml-mlflow points MLflow at the workspace inside a job (not installed here, so not pinned)
     return {"name": "churn-model", "channels": ["conda-forge"],
-            "dependencies": [f"python={python}", "pip",
-                             {"pip": [*pins, "azureml-mlflow", f"mlops-accelerator=={__version__}"]}]}
+            "dependencies": [f"python={sys.version_info.major}.{sys.version_info.minor}", "pip",
+                             {"pip": [*pins, "azureml-mlflow"]}]}
+
+
+def step_command(step: str, args: list[str]) -> str:
+    """One pipeline step's command, run from the code snapshot's root (the repository)."""
+    return " ".join([f"PYTHONPATH={FOLDER}/{RUNTIME} python -m mlops_accelerator.modeling.steps", step, *args])
+
+
+def write_runtime(base: Path) -> list[str]:
+    """azureml-models/runtime/mlops_accelerator: the accelerator's modules the steps import."""
+    import shutil
+
+    package = Path(__file__).resolve().parent.parent
+    target = base / RUNTIME / package.name
+    if target.exists():
+        shutil.rmtree(target)  # a file the new version no longer ships does not linger
+    written = []
+    for pattern in RUNTIME_FILES:
+        for src in sorted(package.glob(pattern)):
+            dest = target / src.relative_to(package)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+            written.append(dest.relative_to(base).as_posix())
+    return written
 
 
 def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None) -> dict[str, Any]:
@@ -53,7 +95,7 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
 
     reg = models.model_registration
     env_name = f"{project}-models-env"
-    environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(),
+    environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(models),
                               description="Training and inference environment of the stage-5 model")
     tags = {t: f"<set at registration: {t}>" for t in reg.required_tags}
     out: dict[str, Any] = {
@@ -75,12 +117,23 @@ def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[s
     job = CommandJob(
         display_name=f"train {reg.name}", experiment_name=models.experiment_name.replace(
             "{project}", project).replace("{env}", env).replace("{purpose}", "training"),
-        code=".", command="pip install -e . && python -m pytest tests && "
-                           "mlops-accelerator run models --target local",
+        code=".", command=" && ".join(["python -m pytest tests", *SINGLE_JOB]),
         inputs={"training_data": Input(type="mltable", path=f"azureml:{name}:{version}")},
         environment=f"azureml:{project}-models-env:1", compute=models.compute_name,
         tags={"data_asset": data_asset, "stage": "5"})
     return {"train-job.yml": (job, ("compute", "experiment_name"))}
+
+
+# The training method "command_job": the pipeline's steps one after another in one job, their
+# folders under ./outputs (which Azure ML keeps with the job)
+_S = f"{FOLDER}/{SETTINGS}"
+SINGLE_JOB = (step_command("dataprep", ["--settings", _S, "--data", "${{inputs.training_data}}", "--prepared",
+                                        "outputs/prepared"]),
+              step_command("train", ["--settings", _S, "--prepared", "outputs/prepared", "--model", "outputs/model"]),
+              step_command("evaluate", ["--settings", _S, "--prepared", "outputs/prepared", "--model",
+                                        "outputs/model", "--evaluation", "outputs/evaluation"]),
+              step_command("register", ["--settings", _S, "--model", "outputs/model", "--evaluation",
+                                        "outputs/evaluation", "--registration", "outputs/registration"]))
 
 
 def model_reference(name: str, version: str | None, registry: str | None = None) -> str:
@@ -178,7 +231,7 @@ def _component(step: str, project: str) -> Any:
     _needs, inputs, outputs = COMPONENT_STEPS[step]
     ports = [f"--{n} ${{{{inputs.{n}}}}}" for n in inputs] + [f"--{n} ${{{{outputs.{n}}}}}" for n in outputs]
     return command(name=f"{project.replace('-', '_').lower()}_{step}", display_name=STEP_TITLES[step], code=".",
-                   command=" ".join(["python -m mlops_accelerator.modeling.steps", step, *ports]),
+                   command=step_command(step, ports),
                    inputs={n: Input(type=t) for n, t in inputs.items()},
                    outputs={n: Output(type=t) for n, t in outputs.items()},
                    environment=f"azureml:{project}-models-env:1")
@@ -205,19 +258,17 @@ def pipeline_job(models: Any, project: str, first_env: str) -> Any:
         # the register step's verdict is the pipeline's output: CD downloads it to promote the champion
         return {"registration": made["registration"]} if "registration" in made else {}
 
-    job = training(settings=Input(type="uri_file", path="./settings.json"),
+    job = training(settings=Input(type="uri_file", path=f"./{SETTINGS}"),
                    data=Input(type="mltable", path=f"azureml:{name}:{version}"), environment=first_env)
     job.tags = {"data_asset": models.training_data, "stage": "5"}
     return job, steps
 
 
 def write_pipeline(base: Path, models: Any, data: Any, project: str, first_env: str) -> list[dict[str, Any]]:
-    """components/<step>.yml, settings.json and train-pipeline.yml, each loaded back with azure-ai-ml."""
+    """components/<step>.yml and train-pipeline.yml, each loaded back with azure-ai-ml."""
     from azure.ai.ml import load_component, load_job
 
     job, steps = pipeline_job(models, project, first_env)
-    settings = {"models": models.model_dump(mode="json"), "data": data.model_dump(mode="json")}
-    (base / "settings.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
     results = []
     (base / "components").mkdir(parents=True, exist_ok=True)
     for step in steps:
@@ -228,7 +279,7 @@ def write_pipeline(base: Path, models: Any, data: Any, project: str, first_env: 
         results.append(_check(f"components/{step}.yml", lambda p=path: load_component(source=p),
                               {"command": job.jobs[step].component.command, "name": job.jobs[step].component.name}))
     spec = json.loads(json.dumps(job._to_dict(), default=str))
-    spec["inputs"]["settings"]["path"] = "./settings.json"  # a local parameter file, uploaded with the job
+    spec["inputs"]["settings"]["path"] = f"./{SETTINGS}"  # a local parameter file, uploaded with the job
     for step in steps:
         spec["jobs"][step]["component"] = f"./components/{step}.yml"
     _write_yaml(base / "train-pipeline.yml", spec)
@@ -282,8 +333,8 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
     """Write every spec, load each back, compare; one {path, valid, error} per file."""
     if not models.training_data:
         raise ModelingError("models.training_data is empty: the training job needs the data asset to read")
-    if models.training_method == "pipeline" and data is None:
-        raise ModelingError("the training pipeline's settings file needs the data stage's settings "
+    if data is None:
+        raise ModelingError("the training steps' settings file needs the data stage's settings "
                             "(label column, splits): pass data=")
     if models.training_method == "pipeline":
         pipeline_steps(models)  # a broken chain of steps is refused before anything is written
@@ -306,6 +357,9 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
                 _write_yaml(path, job)
             results.append(_check(rel, lambda p=path, r=rel: _loader(r)(source=p),
                                   {f: getattr(entity, f, None) for f in fields}))
+        settings = {"models": models.model_dump(mode="json"), "data": data.model_dump(mode="json")}
+        (base / SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+        write_runtime(base)
         if models.training_method == "pipeline":
             results += write_pipeline(base, models, data, project, environments[0] if environments else "dev")
     return results
