@@ -15,7 +15,8 @@ pytest_plugins = ["azure_fixtures"]
 
 @pytest.fixture
 def deployed(fake_azure, fake_credential, sample_project):
-    """The jobs' workspace, cluster and training environment exist (as stage 3 leaves them)."""
+    """The jobs' workspace and cluster exist (as stage 3 leaves them); the jobs' environment does not
+    yet (the first job creates it)."""
     from mlops_accelerator.azure.jobs import placement
 
     place = placement(sample_project)
@@ -26,10 +27,6 @@ def deployed(fake_azure, fake_credential, sample_project):
                          "properties": {"provisioningState": "Succeeded"}})
     fake_azure.seed(f"{ws}/computes/{place.compute}", {"type": "Microsoft.MachineLearningServices/workspaces/"
                                                        "computes", "properties": {"computeType": "AmlCompute"}})
-    name, version = place.environment.split(":")[1:]
-    fake_azure.seed(f"{ws}/environments/{name}/versions/{version}",
-                    {"type": "Microsoft.MachineLearningServices/workspaces/environments/versions",
-                     "properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"}})
     return place
 
 
@@ -56,7 +53,20 @@ def test_stage_notebooks_run_as_jobs_and_come_back_executed(fake_azure, deployed
     assert len(puts) == 3
     job = fake_azure.get(puts[0][1].split("?")[0])
     assert job["properties"]["computeId"].endswith(f"/computes/{deployed.compute}")
-    assert "papermill" in job["properties"]["command"]
+    assert "python -m papermill" in job["properties"]["command"]
+    # the accelerator is not installed from PyPI: the first job created the jobs' environment, its
+    # requirements pinned, and each snapshot carries the package (the fake ran them in a sandbox
+    # allowing only those packages and the snapshot)
+    [env_put] = fake_azure.called("PUT", "/environments/")
+    assert env_put[1].split("?")[0].endswith(f"/environments/mlops-accelerator-jobs/versions/"
+                                             f"{deployed.environment.split(':')[-1]}")
+    conda = fake_azure.get(env_put[1].split("?")[0])["properties"]["condaFile"]
+    assert "papermill==" in conda and "ipykernel==" in conda and "pydantic==" in conda
+    assert "mlops-accelerator==" not in conda and "jupyterlab" not in conda
+    code = fake_azure.get(job["properties"]["codeId"])["properties"]["codeUri"]
+    blobs = [k for k in fake_azure.blobs if k.startswith(code[len(fake_azure.endpoint) + 1:])]
+    assert any(k.endswith("/runtime/mlops_accelerator/settings/foundations.py") for k in blobs)
+    assert not any("/labextension/" in k or "__pycache__" in k for k in blobs)
     assert sample_project.settings("foundations").project_name not in job["properties"]["command"]
     assert fake_azure.rejected == []
     # the stage's evidence merged from the downloaded outputs, as after a local run
@@ -119,6 +129,23 @@ def test_job_that_fails_without_running_says_why(fake_azure, deployed, sample_pr
     assert failed.error["ename"] == "AzureMLJobFailed"
     assert "ended Failed" in failed.error["evalue"] and "conda could not resolve papermill" in failed.error["evalue"]
     assert by_key["01-foundations/01-maturity-assessment"].status == "succeeded"
+
+
+def test_a_job_whose_environment_lacks_a_package_fails_naming_it(fake_azure, deployed, sample_project):
+    """An environment already in the workspace under the jobs' name and version is used as it is: when it
+    does not install papermill, the job fails on the fake as it would on Azure, and says so."""
+    env = deployed.env
+    name, version = deployed.environment.split(":")[1:]
+    fake_azure.seed(f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
+                    f"Microsoft.MachineLearningServices/workspaces/{deployed.workspace}/environments/{name}/"
+                    f"versions/{version}",
+                    {"type": "Microsoft.MachineLearningServices/workspaces/environments/versions",
+                     "properties": {"image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"}})
+    result = _run(sample_project, ["foundations"], jobs=3)
+    assert result.status == "failed" and not fake_azure.called("PUT", "/environments/")
+    for res in result.notebooks:
+        assert res.status == "failed" and res.error["ename"] == "AzureMLJobFailed", res.error
+        assert "No module named 'papermill'" in res.error["evalue"], res.error["evalue"]
 
 
 def test_cancel_cancels_the_running_jobs(fake_azure, deployed, sample_project, tmp_path):

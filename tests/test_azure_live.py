@@ -51,8 +51,8 @@ def test_live_run_deploy_reads_back():
 
 @pytest.mark.skipif(os.environ.get("MLOPS_ACCELERATOR_LIVE_JOBS") != "1",
                     reason="submitting jobs uses the workspace's cluster (billable): set MLOPS_ACCELERATOR_LIVE_JOBS=1 "
-                           "after stage 3 is deployed, with papermill, ipykernel and mlops-accelerator in the "
-                           "training environment")
+                           "after stage 3 is deployed (the first job creates the mlops-accelerator-jobs "
+                           "environment)")
 def test_live_stage_notebooks_run_as_jobs():
     from mlops_accelerator.runner import run_stages
 

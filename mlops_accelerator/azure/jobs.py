@@ -10,9 +10,13 @@ the same layout a local run leaves, plus the job's log. A failed job keeps what 
 says what failed (the failing cell when the notebook got that far, else the end of its log).
 Ctrl-C cancels the jobs still running.
 
-Before the first job the workspace, the cluster and the software environment must exist on Azure;
-when they do not (a first run, before stage 3 deployed them), `job_target` says why and the runner
-runs the notebooks here instead.
+The accelerator is not installed from PyPI in the job: the snapshot carries its package (runtime/,
+on PYTHONPATH) and the job's environment, mlops-accelerator-jobs, installs its requirements pinned to
+this machine's versions; the executor creates that environment in the workspace before the first job.
+
+Before the first job the workspace and the cluster must exist on Azure; when they do not (a first
+run, before stage 3 deployed them), `job_target` says why and the runner runs the notebooks here
+instead.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ LOG_TAIL = 1500  # characters of the job's log quoted in a failure
 
 @dataclass
 class Placement:
-    """Where the jobs run: an environment's workspace, cluster and software environment."""
+    """Where the jobs run: an environment's workspace and cluster, and the accelerator's environment."""
 
     env: AzureEnv
     workspace: str
@@ -48,8 +52,50 @@ class Placement:
     environment: str  # azureml:<name>:<version>
 
 
+# The notebooks need the accelerator in the job, and it is not on PyPI: its package travels in each
+# job's snapshot (runtime/, on PYTHONPATH) and the job's environment installs its requirements, pinned
+# to the versions this machine runs, without what only the JupyterLab sidebar and the wizards use.
+RUNNER_ENV = "mlops-accelerator-jobs"
+RUNTIME = "runtime"
+UI_ONLY = frozenset({"jupyterlab", "jupyter-server", "voila", "ipywidgets", "anywidget"})
+IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+
+
+def runner_conda() -> dict[str, Any]:
+    """The conda file of the jobs' environment: the accelerator's own requirements, pinned."""
+    import sys
+    from importlib.metadata import requires, version
+
+    names = set()
+    for req in requires("mlops-accelerator") or []:
+        if "extra ==" not in req:  # the test extra stays out
+            names.add(re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", req).group(0).lower().replace("_", "-"))
+    pins = [f"{n}=={version(n)}" for n in sorted(names - UI_ONLY)]
+    return {"name": RUNNER_ENV, "channels": ["conda-forge"],
+            "dependencies": [f"python={sys.version_info.major}.{sys.version_info.minor}", "pip",
+                             {"pip": [*pins, "azureml-mlflow"]}]}
+
+
+def runner_version() -> str:
+    """The accelerator's version and the pins' digest: an environment version cannot change once
+    created, so other pins make another version."""
+    import hashlib
+
+    from .. import __version__
+
+    return f"{__version__}-{hashlib.sha256(json.dumps(runner_conda(), sort_keys=True).encode()).hexdigest()[:10]}"
+
+
+def runner_environment() -> Any:
+    """The jobs' Azure ML environment."""
+    from azure.ai.ml.entities import Environment
+
+    return Environment(name=RUNNER_ENV, version=runner_version(), image=IMAGE, conda_file=runner_conda(),
+                       description="What the MLOps Accelerator's stage notebooks need in an Azure ML job")
+
+
 def placement(project: Any) -> Placement:
-    """The workspace, cluster and software environment the settings choose for jobs."""
+    """The workspace and cluster the settings choose for jobs."""
     from ..errors import UsageError
     from ..settings.design import resource_name
 
@@ -63,12 +109,8 @@ def placement(project: Any) -> Placement:
     if cluster is None:
         raise UsageError(f"deploy.compute_targets: no compute cluster (type amlcompute) in {name!r} for the "
                          "notebooks to run on as Azure ML jobs")
-    soft = [e for e in deploy.aml_software_environments if e.purpose == "training"]
-    if not soft:
-        raise UsageError("deploy.aml_software_environments: no environment with purpose 'training' for the "
-                         "notebooks' jobs (it needs papermill, ipykernel and mlops-accelerator)")
     return Placement(env, resource_name(design, "workspace_name", name), cluster.name,
-                     f"azureml:{soft[0].name}:{soft[0].version}")
+                     f"azureml:{RUNNER_ENV}:{runner_version()}")
 
 
 def _job_output(job: dict[str, Any]) -> str:
@@ -94,6 +136,7 @@ class JobExecutor:
     _submit_lock: threading.Lock = field(default_factory=threading.Lock)
     _ml: Any = None
     _api: str | None = None
+    _environment_ready: bool = False
 
     def ml(self) -> Any:
         if self._ml is None:
@@ -153,7 +196,24 @@ class JobExecutor:
         if "output_dir" in params:
             params["output_dir"] = _job_output(job)
         (folder / "parameters.json").write_text(json.dumps(params, indent=1))
+        package = Path(__file__).resolve().parent.parent  # the accelerator, as this machine runs it
+        shutil.copytree(package, folder / RUNTIME / package.name,
+                        ignore=shutil.ignore_patterns("__pycache__", "labextension"))
         return folder
+
+    def _environment(self) -> None:
+        """Create the jobs' environment in the workspace unless it is there (Azure builds its image when
+        the first job needs it)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if self._environment_ready:
+            return
+        name, version = self.place.environment.split(":")[1:]
+        try:
+            self.ml().environments.get(name, version=version)
+        except ResourceNotFoundError:
+            self.ml().environments.create_or_update(runner_environment())
+        self._environment_ready = True
 
     def _submit(self, job: dict[str, Any], name: str) -> str:
         import shlex
@@ -163,8 +223,8 @@ class JobExecutor:
         from ..artifacts.azureml_specs import _quiet_sdk
 
         nb, out = shlex.quote(f"{job['notebook']}.ipynb"), shlex.quote(_job_output(job))
-        cmd = (f"mkdir -p {out} && papermill {nb} {out}/{nb} -f parameters.json -k python3 "
-               "--request-save-on-cell-execute")
+        cmd = (f'mkdir -p {out} && PYTHONPATH="$PWD/{RUNTIME}" python -m papermill {nb} {out}/{nb} '
+               "-f parameters.json -k python3 --request-save-on-cell-execute")
         tmp = Path(tempfile.mkdtemp(prefix="mlops-job-"))
         try:
             entity = command(code=str(self._snapshot(job, tmp)), command=cmd, environment=self.place.environment,
@@ -174,6 +234,7 @@ class JobExecutor:
                              tags={"mlops_accelerator_run": self.run_id, "notebook": job["key"]})
             entity.set_limits(timeout=int(job["timeout"]))
             with self._submit_lock, _quiet_sdk():  # one upload at a time through the shared client
+                self._environment()
                 created = self.ml().jobs.create_or_update(entity)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # uploaded: Azure ML keeps the snapshot with the job
@@ -316,10 +377,8 @@ def job_target(project: Any, run_id: str, run_dir: Path,
     arm = arm_client(cred)
     ws = (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
           f"Microsoft.MachineLearningServices/workspaces/{place.workspace}")
-    name, version = place.environment.split(":")[1:]
     for what, rid in ((f"workspace {place.workspace}", ws),
-                      (f"compute cluster {place.compute}", f"{ws}/computes/{place.compute}"),
-                      (f"software environment {name}:{version}", f"{ws}/environments/{name}/versions/{version}")):
+                      (f"compute cluster {place.compute}", f"{ws}/computes/{place.compute}")):
         if call(arm, "GET", rid, "ml") is None:
             return None, (f"the {what} does not exist in {env.name} yet, so the notebooks run on this machine "
                           "(stage 3 creates it; later runs go to Azure ML compute)")

@@ -2,11 +2,13 @@
 cancel, the workspace discovery document and the run-history artifact API.
 
 A submitted command job is run here: its code snapshot (the blobs the SDK uploaded) is unpacked into
-a folder and its command executed there with bash, the test interpreter's bin folder first on PATH
-(the fake's stand-in for the job's environment image). Its status moves NotStarted -> Queued ->
-Running -> Completed / Failed / Canceled; what the command wrote to ./outputs and its log
-(user_logs/std_log.txt) become the run's artifacts, listed by the run-history API with SAS URLs the
-fake serves. `state.job_failures` injects a job that fails without running (an image that does not
+a folder and its command executed there with bash, the test interpreter's bin folder first on PATH,
+in a sandbox that lets it import only what the job's environment installs (its conda file's pip
+packages and what they require; tests/job_sandbox.py): the fake's stand-in for the environment's
+image, so a job whose environment lacks a package fails here as it would on Azure. Its status moves
+NotStarted -> Queued -> Running -> Completed / Failed / Canceled; what the command wrote to ./outputs
+and its log (user_logs/std_log.txt) become the run's artifacts, listed by the run-history API with
+SAS URLs the fake serves. `state.job_failures` injects a job that fails without running (an image that does not
 build, a node that never comes up).
 """
 
@@ -20,6 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from job_sandbox import conda_pins, sandbox_env
 
 from .server import ROUTES, WS, FakeAzure, _error, _models, _not_found, _ok
 from .validation import BodyError, validate
@@ -191,6 +195,14 @@ def _set_status(fake: FakeAzure, name: str, status: str) -> bool:
         return True
 
 
+def _environment_pins(fake: FakeAzure, environment_id: str) -> list[str]:
+    """The pip packages the job's environment installs (its conda file); an image alone installs none."""
+    from ruamel.yaml import YAML
+
+    conda = (fake.get(environment_id) or {}).get("properties", {}).get("condaFile")
+    return conda_pins(YAML(typ="safe").load(conda) or {}) if conda else []
+
+
 def _run_job(fake: FakeAzure, name: str) -> None:
     job = fake.jobs[name]
     props = fake.get(job["path"])["properties"]
@@ -204,7 +216,8 @@ def _run_job(fake: FakeAzure, name: str) -> None:
         _set_status(fake, name, "Failed")
         return
     with tempfile.TemporaryDirectory(prefix="fake-azureml-job-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) / "snapshot"
+        work.mkdir()
         for key, data in list(fake.blobs.items()):
             if key.startswith(prefix):
                 target = work / key[len(prefix):]
@@ -215,6 +228,8 @@ def _run_job(fake: FakeAzure, name: str) -> None:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                "AZUREML_RUN_ID": name}
         env.pop("AZUREML_CURRENT_CLOUD", None)
+        # the job gets what its environment installs, nothing more of this machine's (job_sandbox)
+        env = sandbox_env(Path(tmp) / ".sandbox", work, _environment_pins(fake, props["environmentId"]), env)
         with open(work / "std_log.txt", "wb") as log:
             proc = subprocess.Popen(["bash", "-c", props["command"]], cwd=work, env=env, stdout=log,
                                     stderr=subprocess.STDOUT)
