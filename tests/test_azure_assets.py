@@ -103,3 +103,67 @@ def test_monitor_schedule_created_and_read_back(fake_azure, ml, tmp_path, sample
     assert set(got["signals"]) == set(spec["create_monitor"]["monitoring_signals"])
     assert got["emails"] == spec["create_monitor"].get("alert_notification", {}).get("emails", [])
     assert fake_azure.rejected == []
+
+
+def _local_lake(project) -> tuple[str, dict[str, bytes]]:
+    """The files stage 4 leaves in the local lake for the two assets of _asset_specs; returns the
+    storage account and {"<container>/<path>": content}."""
+    from mlops_accelerator.dataprep.lake import Lake
+
+    data = project.settings("data")
+    lake = Lake(project.root, data.datastores, data.data_layers)
+    files = {"bronze/churn-raw/1/part-0.csv": b"customer_id,churned\n1,0\n",
+             "bronze/churn-raw/1/2024/06/part-1.csv": b"customer_id,churned\n2,1\n",
+             "gold/churn-features/3/MLTable": b"paths:\n- pattern: ./*.parquet\n",
+             "gold/churn-features/3/features.parquet": b"PAR1 not really parquet PAR1"}
+    for rel, content in files.items():
+        container, path = rel.split("/", 1)
+        target = lake.local_path(f"azureml://datastores/{container}/paths/{path}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return lake.stores["gold"].account_name, files
+
+
+def test_a_new_asset_versions_files_go_up_to_its_datastore_first(fake_azure, fake_credential, ml, sample_project,
+                                                                   tmp_path):
+    from mlops_accelerator.azure.assets import create_data_assets, lake_uploader
+
+    account, files = _local_lake(sample_project)
+    upload = lake_uploader(fake_credential, sample_project)
+    assets, failures = create_data_assets(ml, _asset_specs(tmp_path / "first"), upload)
+    assert failures == []
+    assert fake_azure.lake == {f"{account}/{rel}": content for rel, content in files.items()}  # byte for byte
+    size = {c: sum(len(v) for k, v in files.items() if k.startswith(c)) for c in ("bronze", "gold")}
+    assert {a["name"]: a["files"] for a in assets} == {
+        "churn-raw": {"uploaded": 2, "bytes": size["bronze"]}, "churn-features": {"uploaded": 2, "bytes": size["gold"]}}
+    # the versions are on Azure now: a second run sends no file again (a version never changes)
+    fake_azure.lake.clear()
+    assets, failures = create_data_assets(ml, _asset_specs(tmp_path / "again"), upload)
+    assert failures == [] and fake_azure.lake == {}
+    assert {a["files"] for a in assets} == {"already on Azure"}
+
+
+def test_an_upload_the_account_refuses_names_the_role_and_registers_nothing(fake_azure, fake_credential, ml,
+                                                                            sample_project, tmp_path):
+    from mlops_accelerator.azure.assets import create_data_assets, lake_uploader
+
+    account, _files = _local_lake(sample_project)
+    fake_azure.inject(f"/{account}/gold/", 403, "AuthorizationPermissionMismatch",
+                      "This request is not authorized to perform this operation using this permission.",
+                      method="PUT", times=99)
+    assets, failures = create_data_assets(ml, _asset_specs(tmp_path), lake_uploader(fake_credential, sample_project))
+    assert [a["name"] for a in assets] == ["churn-raw"]
+    [failure] = failures
+    assert "churn-features-3" in failure and f"{account}/gold refused the upload" in failure
+    assert "Storage Blob Data Contributor" in failure
+    assert not fake_azure.called("PUT", "/data/churn-features/")  # no asset names files that are not there
+
+
+def test_an_asset_whose_files_are_not_in_the_local_lake_is_named(fake_azure, fake_credential, ml, sample_project,
+                                                                 tmp_path):
+    from mlops_accelerator.azure.assets import create_data_assets, lake_uploader
+
+    assets, failures = create_data_assets(ml, _asset_specs(tmp_path), lake_uploader(fake_credential, sample_project))
+    assert assets == [] and len(failures) == 2
+    assert all("not in the local lake" in f and "run stage 4 here first" in f for f in failures), failures
+    assert fake_azure.lake == {} and not fake_azure.called("PUT", "/data/")

@@ -309,6 +309,18 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     run_dir = sample_init.root / "runs" / re.search(r"Run (\S+): ", res.output).group(1)
     data = json.loads((run_dir / "04-data" / "evidence" / READBACK_FILE).read_text())["azure_data"]
     assert set(data) == {"dev", "test", "prod"} and all(d["data_assets"] and d["datastores"] for d in data.values())
+    # each asset version's files went up from the local lake to its datastore before the asset was made
+    from mlops_accelerator.dataprep.lake import Lake
+
+    settings = sample_init.settings("data")
+    lake = Lake(sample_init.root, settings.datastores, settings.data_layers)
+    for asset in data["dev"]["data_assets"]:
+        local = lake.local_path(asset["path"])
+        store = lake.stores[asset["path"].split("/")[3]]
+        prefix = f"{store.account_name}/{store.container}/{asset['path'].split('/paths/', 1)[1]}"
+        sent = {k[len(prefix):]: v for k, v in fake_azure.lake.items() if k.startswith(prefix)}
+        assert sent == {p.relative_to(local).as_posix(): p.read_bytes() for p in local.rglob("*") if p.is_file()}
+        assert asset["files"]["uploaded"] == len(sent) > 0, asset
     endpoints = json.loads((run_dir / "05-models" / "evidence" / READBACK_FILE).read_text())["azure_endpoints"]
     names = {env: got["online_endpoint"]["name"] for env, got in endpoints.items()}
     base = sample_init.settings("models").online_endpoint.name
@@ -372,6 +384,12 @@ def test_two_environments_in_another_region(fake_azure, fake_credential, tmp_pat
     write_datastores(data_dir, data, ["dev", "prod"])
     write_asset_specs(data_dir, ["dev", "prod"], [{"name": "churn-features", "version": "2", "type": "uri_folder",
                                                    "path": "azureml://datastores/gold/paths/churn-features/2/"}])
+    from mlops_accelerator.dataprep.lake import Lake
+
+    lake = Lake(project.root, data.datastores, data.data_layers)  # what stage 4 left here
+    part = lake.local_path("azureml://datastores/gold/paths/churn-features/2/") / "part-0.parquet"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"PAR1 features PAR1")
     (data_dir / "evidence").mkdir(parents=True)
     (data_dir / "evidence" / "01.json").write_text(
         '{"artifacts": {"azureml_data_assets": "azureml-data/data-assets-validation.json"}}')
@@ -383,6 +401,8 @@ def test_two_environments_in_another_region(fake_azure, fake_credential, tmp_pat
     assets = stages["data"]["evidence"]["azure_data"]
     assert {env: [a["name"] for a in got["data_assets"]] for env, got in assets.items()} == {
         "dev": ["churn-features"], "prod": ["churn-features"]}
+    assert fake_azure.lake == {f"{lake.stores['gold'].account_name}/{lake.stores['gold'].container}/"
+                               "churn-features/2/part-0.parquet": b"PAR1 features PAR1"}
     endpoints = stages["models"]["evidence"]["azure_endpoints"]
     assert {env: got["online_endpoint"]["name"] for env, got in endpoints.items()} == {
         "dev": "churn-rt-dev", "prod": "churn-rt-prod"}

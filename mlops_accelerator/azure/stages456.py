@@ -57,9 +57,10 @@ def _step(what: str, fn: Any) -> Any:
 
 # -- stage 4: datastores and data assets --------------------------------------------------------------
 
-def data_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
-    """One environment's datastores and data assets (`folder` = azureml-data/<env>). Returns the
-    read-back ({"datastores", "data_assets"}) and the failures."""
+def data_on_azure(ml: Any, folder: Path, upload: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """One environment's datastores and data assets (`folder` = azureml-data/<env>), each new asset
+    version's files uploaded first through `upload` (assets.lake_uploader). Returns the read-back
+    ({"datastores", "data_assets"}) and the failures."""
     from azure.ai.ml import load_datastore
 
     from .assets import create_data_assets
@@ -78,7 +79,7 @@ def data_on_azure(ml: Any, folder: Path) -> tuple[dict[str, Any], list[str]]:
                        "container": getattr(back, "container_name", None) or getattr(back, "filesystem", None)})
     if failures:  # data assets on a datastore that is not there would be refused one by one: stop here
         return {"datastores": stores, "data_assets": []}, failures
-    assets, asset_failures = create_data_assets(ml, folder / "data-assets")
+    assets, asset_failures = create_data_assets(ml, folder / "data-assets", upload)
     return {"datastores": stores, "data_assets": assets}, failures + asset_failures
 
 

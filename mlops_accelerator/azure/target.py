@@ -131,7 +131,7 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
                     outcome: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Stage 4, 5 or 6 in every environment it concerns; returns (read-back evidence, failures)."""
     from ..modeling.azure_specs import FOLDER as MODEL_SPECS
-    from .assets import create_monitor_schedule
+    from .assets import create_monitor_schedule, lake_uploader
     from .connection import environments
     from .stage3 import StepFailed
     from .stages456 import LocalModel, data_on_azure, models_on_azure, workspace_client
@@ -164,6 +164,7 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
         if name not in clients:
             clients[name] = registry_client(cred, name)
         return clients[name]
+    uploader = lake_uploader(cred, project) if slug == "data" else None
     key = "azure_data" if slug == "data" else "azure_monitor" if slug == "monitor" else "azure_endpoints"
     ev: dict[str, Any] = {key: {}}
     for env in envs:
@@ -183,7 +184,7 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
         else:
             if not (root / env.name).is_dir():
                 continue  # e.g. an environment outside the models' promotion path: nothing goes there
-            got, fails = (data_on_azure(ml, root / env.name) if slug == "data" else
+            got, fails = (data_on_azure(ml, root / env.name, uploader) if slug == "data" else
                           models_on_azure(ml, root / env.name, local, registries))
             ev[key][env.name] = got
         failures += [f"{env.name}: {f}" for f in fails]

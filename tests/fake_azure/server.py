@@ -120,6 +120,7 @@ class FakeAzure:
         self.operations: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}  # "<container>/<path>" -> content (code snapshots, job artifacts)
         self.blob_meta: dict[str, dict[str, str]] = {}
+        self.lake: dict[str, bytes] = {}  # "<account>/<container>/<path>" -> content (the datastores' accounts)
         self.jobs: dict[str, dict[str, Any]] = {}  # job name -> {"path", "proc", "cancelled"}
         self.lock = threading.RLock()
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -162,9 +163,13 @@ class FakeAzure:
         path = unquote(parts.path).rstrip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         from .jobs import handle_blob, is_blob_path
+        from .lake import handle_lake, lake_account
 
         if is_blob_path(path):  # storage: a SAS in the URL, never a bearer token
             return handle_blob(self, method, path, query, headers, body)
+        account = lake_account(headers)
+        if account:  # a datastore's account (stage 4's lake): a bearer token for Azure Storage
+            return handle_lake(self, method, account, path, headers, body)
         if path == "/fake/discovery":  # public in Azure too: no token
             return _ROUTE_DISCOVERY(self)
         # Some of azure-ai-ml's registry clients ask for public Azure's audiences whatever the cloud
@@ -185,12 +190,10 @@ class FakeAzure:
                           f"({claims.get('aud') if claims else 'no token'})")
         if not path.startswith(("/fake/", "/history/")) and "api-version" not in query:
             return _error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
-        with self.lock:
-            for f in self.faults:
-                if f.times and (f.method in ("*", method)) and f.path_contains in path.lower():
-                    f.times -= 1
-                    status, hdrs, payload = _error(f.status, f.code, f.message)
-                    return status, {**hdrs, **f.headers}, payload
+        f = self.injected(method, path)
+        if f is not None:
+            status, hdrs, payload = _error(f.status, f.code, f.message)
+            return status, {**hdrs, **f.headers}, payload
         try:
             data = json.loads(body) if body else None
         except json.JSONDecodeError as exc:
@@ -209,6 +212,15 @@ class FakeAzure:
                     return _error(500, "FakeCrashed", f"{type(exc).__name__}: {exc}")
         self.unhandled.append(f"{method} {path}")
         return _error(501, "NotImplementedInFake", f"the fake does not implement {method} {path}")
+
+    def injected(self, method: str, path: str) -> Fault | None:
+        """The injected fault this request meets, if any (each answers its number of times)."""
+        with self.lock:
+            for f in self.faults:
+                if f.times and (f.method in ("*", method)) and f.path_contains in path.lower():
+                    f.times -= 1
+                    return f
+        return None
 
     def new_operation(self, finish: Callable[[], dict[str, Any] | None], *, deployment: bool = False) -> str:
         op = uuid.uuid4().hex
