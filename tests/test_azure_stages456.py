@@ -512,3 +512,20 @@ def test_the_fake_refuses_a_malformed_share_and_a_deployment_of_a_model_the_regi
     assert err.value.code == 400
     assert "sourceAssetId: required string" in fake_azure.rejected[-1]
     assert "destinationName: required string" in fake_azure.rejected[-1]
+
+
+def test_a_batch_only_design_gets_no_online_endpoint(fake_azure, ml_dev, sample_project, tmp_path):
+    """deployment_pattern batch: the specs hold no online endpoint (it bills per hour, unused), and on
+    Azure only the batch endpoint and its deployment are created."""
+    from mlops_accelerator.azure.stages456 import models_on_azure
+
+    sample_project.set_values("models", {"deployment_pattern": "batch"})
+    specs = model_specs(sample_project, tmp_path)
+    assert sorted(p.name for p in (specs / "dev").iterdir()) == ["batch-deployment.yml", "batch-endpoint.yml"]
+    got, failures = models_on_azure(ml_dev, specs / "dev")
+    assert failures == [], (failures, fake_azure.rejected)
+    assert got["online_endpoint"] is None and not fake_azure.called("PUT", "/onlineEndpoints/")
+    batch = got["batch_endpoint"]
+    assert batch["state"] == "Succeeded" and [d["model"].endswith("churn-classifier/versions/3")
+                                              for d in batch["deployments"]] == [True]
+    assert got["model"]["version"] == "3"

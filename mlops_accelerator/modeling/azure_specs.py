@@ -16,7 +16,8 @@ Built with azure-ai-ml entities, dumped to YAML, then loaded back with azure-ai-
     azureml-models/<env>/deployment-<name>.yml   blue/green deployments (mlflow model: no scoring script,
                                                  data collection of inputs and outputs on)
     azureml-models/<env>/online-endpoint-traffic.yml  the traffic split across deployments
-    azureml-models/<env>/batch-endpoint.yml, batch-deployment.yml
+    azureml-models/<env>/batch-endpoint.yml, batch-deployment.yml   (deployment_pattern batch or both; a
+                                                 batch-only design gets no online endpoint)
 Nothing is sent to Azure from here.
 """
 
@@ -149,14 +150,7 @@ def model_reference(name: str, version: str | None, registry: str | None = None)
 
 
 def _endpoints(models: Any, env: str, model_version: str | None = None, project: str = "") -> dict[str, Any]:
-    from azure.ai.ml.entities import (
-        BatchDeployment,
-        BatchEndpoint,
-        DataCollector,
-        DeploymentCollection,
-        ManagedOnlineDeployment,
-        ManagedOnlineEndpoint,
-    )
+    from azure.ai.ml.entities import DataCollector, DeploymentCollection, ManagedOnlineDeployment, ManagedOnlineEndpoint
 
     from ..settings.models import endpoint_in
 
@@ -169,6 +163,9 @@ def _endpoints(models: Any, env: str, model_version: str | None = None, project:
     shared = registry_name(project) if project and models.cross_env_model_transfer == "aml_registry" else None
     model = model_reference(reg.name, model_version, shared)
     auth = {"key": "key", "aml_token": "aml_token", "aad_token": "aad_token"}[ep.auth_mode]
+    if models.deployment_pattern == "batch":  # no online endpoint: it bills per instance-hour, unused
+        out.update(_batch(models, env, model))
+        return out
     out[f"{env}/online-endpoint.yml"] = (ManagedOnlineEndpoint(
         name=ep_name, auth_mode=auth, description=f"{reg.name} realtime endpoint ({env})",
         tags={"rollout": ep.rollout_strategy}), ("name", "auth_mode"))
@@ -182,17 +179,25 @@ def _endpoints(models: Any, env: str, model_version: str | None = None, project:
         out[f"{env}/deployment-{d.name}.yml"] = (dep, ("name", "endpoint_name", "instance_type", "instance_count"))
     out[f"{env}/online-endpoint-traffic.yml"] = (ManagedOnlineEndpoint(
         name=ep_name, auth_mode=auth, traffic={d.name: d.traffic for d in ep.deployments}), ("name", "traffic"))
-    if models.deployment_pattern in ("batch", "both"):
-        b = models.batch_endpoint
-        b_name = endpoint_in(b.name, env)
-        out[f"{env}/batch-endpoint.yml"] = (BatchEndpoint(name=b_name, description=f"{reg.name} batch scoring"),
-                                            ("name",))
-        out[f"{env}/batch-deployment.yml"] = (BatchDeployment(
-            name="default", endpoint_name=b_name, model=model, compute=b.compute,
-            instance_count=b.instance_count, max_concurrency_per_instance=b.max_concurrency_per_instance,
-            mini_batch_size=b.mini_batch_size, error_threshold=b.error_threshold, output_action=b.output_action,
-            output_file_name="predictions.csv"), ("name", "endpoint_name", "compute"))
+    if models.deployment_pattern == "both":
+        out.update(_batch(models, env, model))
     return out
+
+
+def _batch(models: Any, env: str, model: str) -> dict[str, Any]:
+    from azure.ai.ml.entities import BatchDeployment, BatchEndpoint
+
+    from ..settings.models import endpoint_in
+
+    reg, b = models.model_registration, models.batch_endpoint
+    b_name = endpoint_in(b.name, env)
+    return {f"{env}/batch-endpoint.yml": (BatchEndpoint(name=b_name, description=f"{reg.name} batch scoring"),
+                                          ("name",)),
+            f"{env}/batch-deployment.yml": (BatchDeployment(
+                name="default", endpoint_name=b_name, model=model, compute=b.compute,
+                instance_count=b.instance_count, max_concurrency_per_instance=b.max_concurrency_per_instance,
+                mini_batch_size=b.mini_batch_size, error_threshold=b.error_threshold, output_action=b.output_action,
+                output_file_name="predictions.csv"), ("name", "endpoint_name", "compute"))}
 
 
 # Pipeline steps that run as components, each with the step it needs before it, its inputs and its

@@ -188,7 +188,8 @@ def register(settings: str, model: str, evaluation: str, registration: str, code
 
 
 def deploy(settings: str, registration: str, environment: str, specs: str = "azureml-models") -> dict[str, Any]:
-    """A new champion goes to the endpoint's idle deployment of `environment`, then takes its traffic.
+    """A new champion goes to the online endpoint's idle deployment of `environment`, which then takes
+    its traffic, and/or becomes the batch endpoint's default deployment (models.deployment_pattern).
     Uses the job's identity on the workspace Azure ML runs it in (AZUREML_ARM_* variables)."""
     models, _data = _settings(settings)
     done = json.loads((Path(registration) / "registration.json").read_text(encoding="utf-8"))
@@ -200,19 +201,34 @@ def deploy(settings: str, registration: str, environment: str, specs: str = "azu
     if missing:
         raise ModelingError(f"the deploy step runs inside an Azure ML job: {', '.join(missing)} not set "
                             "(Azure ML sets them for every job)")
-    from azure.ai.ml import MLClient, load_online_deployment, load_online_endpoint
+    import azure.ai.ml as aml
     from azure.identity import DefaultAzureCredential
 
-    deps = models.online_endpoint.deployments
-    idle = next((d.name for d in deps if d.traffic == 0), deps[-1].name)
     folder = Path(specs) / environment
-    ml = MLClient(DefaultAzureCredential(), *where.values(), enable_telemetry=False)
-    ml.online_endpoints.begin_create_or_update(load_online_endpoint(folder / "online-endpoint.yml")).result()
-    deployment = load_online_deployment(folder / f"deployment-{idle}.yml")
-    deployment.model = f"azureml:{done['name']}:{done['version']}"
-    ml.online_deployments.begin_create_or_update(deployment).result()
-    ml.online_endpoints.begin_create_or_update(load_online_endpoint(folder / "online-endpoint-traffic.yml")).result()
-    return {"deployed": True, "deployment": idle, "model": deployment.model}
+    model = f"azureml:{done['name']}:{done['version']}"
+    ml = aml.MLClient(DefaultAzureCredential(), *where.values(), enable_telemetry=False)
+    out: dict[str, Any] = {"deployed": True, "model": model}
+    if models.deployment_pattern in ("realtime", "both"):
+        deps = models.online_endpoint.deployments
+        idle = next((d.name for d in deps if d.traffic == 0), deps[-1].name)
+        ml.online_endpoints.begin_create_or_update(aml.load_online_endpoint(folder / "online-endpoint.yml")).result()
+        deployment = aml.load_online_deployment(folder / f"deployment-{idle}.yml")
+        deployment.model = model
+        ml.online_deployments.begin_create_or_update(deployment).result()
+        ml.online_endpoints.begin_create_or_update(
+            aml.load_online_endpoint(folder / "online-endpoint-traffic.yml")).result()
+        out["deployment"] = idle
+    if models.deployment_pattern in ("batch", "both"):  # the batch endpoint's default deployment
+        endpoint = aml.load_batch_endpoint(folder / "batch-endpoint.yml")
+        ml.batch_endpoints.begin_create_or_update(endpoint).result()
+        deployment = aml.load_batch_deployment(folder / "batch-deployment.yml")
+        deployment.model = model
+        ml.batch_deployments.begin_create_or_update(deployment).result()
+        endpoint = ml.batch_endpoints.get(endpoint.name)
+        endpoint.defaults.deployment_name = deployment.name
+        ml.batch_endpoints.begin_create_or_update(endpoint).result()
+        out["batch_deployment"] = deployment.name
+    return out
 
 
 STEPS = {"dataprep": dataprep, "train": train, "evaluate": evaluate, "register": register, "deploy": deploy}

@@ -83,23 +83,43 @@ TRAIN_TITLE = "Train, evaluate and register in Azure ML"
 NO_CHAMPION = " (stops here when the evaluation kept the current champion)"
 
 
-def deploy_script(transfer: str) -> str:
-    """Blue/green in one workspace: endpoint, the idle deployment on the promoted model, smoke test,
-    then the traffic split."""
-    return (DEFAULTS + (TRAIN + "\n" if transfer == "retrain_in_each_env" else "")
-            + (COPY_IN if transfer == "copy_model_artifact" else "")
-            + 'az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
-              'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
-              'az ml online-deployment create --file "$SPECS/$TARGET_ENV/deployment-$NEW_DEPLOYMENT.yml" '
-              f'--set model="{MODEL_URI[transfer]}" --skip-script-validation\n'
-              'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
-              '--request-file "$SPECS/sample-request.json"\n'
-              'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"')
+def online(pattern: str) -> bool:
+    return pattern in ("realtime", "both")
 
 
-def deploy_title(transfer: str) -> str:
-    return ("Train here" + NO_CHAMPION + ", then blue/green" if transfer == "retrain_in_each_env" else "Blue/green") \
-        + ": deploy, smoke test, switch traffic"
+def batch(pattern: str) -> bool:
+    return pattern in ("batch", "both")
+
+
+def deploy_script(transfer: str, pattern: str = "realtime") -> str:
+    """One workspace: the online endpoint blue/green (endpoint, the idle deployment on the promoted
+    model, smoke test, then the traffic split) and/or the batch endpoint's deployment on it, as the
+    settings' deployment_pattern asks (a batch-only design gets no online endpoint, which bills per hour)."""
+    model = MODEL_URI[transfer]
+    script = DEFAULTS + (TRAIN + "\n" if transfer == "retrain_in_each_env" else "") + (
+        COPY_IN if transfer == "copy_model_artifact" else "")
+    if online(pattern):
+        script += ('az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
+                   'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
+                   'az ml online-deployment create --file "$SPECS/$TARGET_ENV/deployment-$NEW_DEPLOYMENT.yml" '
+                   f'--set model="{model}" --skip-script-validation\n'
+                   'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
+                   '--request-file "$SPECS/sample-request.json"\n'
+                   'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"'
+                   + ("\n" if batch(pattern) else ""))
+    if batch(pattern):
+        script += ('az ml batch-endpoint show --name "$BATCH_ENDPOINT" >/dev/null 2>&1 || '
+                   'az ml batch-endpoint create --file "$SPECS/$TARGET_ENV/batch-endpoint.yml"\n'
+                   'az ml batch-deployment create --file "$SPECS/$TARGET_ENV/batch-deployment.yml" '
+                   f'--set model="{model}" --set-default')
+    return script
+
+
+def deploy_title(transfer: str, pattern: str = "realtime") -> str:
+    what = "; ".join((["blue/green: deploy, smoke test, switch traffic"] if online(pattern) else [])
+                     + (["batch: the endpoint's default deployment on the new model"] if batch(pattern) else []))
+    return "Train here" + NO_CHAMPION + ", then " + what if transfer == "retrain_in_each_env" else \
+        what[0].upper() + what[1:]
 
 
 def train_script(transfer: str) -> str:
@@ -118,6 +138,7 @@ def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, An
         e["gated"] = e["gated"] or models.model_approval == "manual" or (
             models.model_approval == "hybrid" and i == len(envs) - 1)
         e["endpoint"] = endpoint_in(models.online_endpoint.name, e["name"])  # unique per region: one per env
+        e["batch_endpoint"] = endpoint_in(models.batch_endpoint.name, e["name"])
     deps = models.online_endpoint.deployments
     new = next((d.name for d in deps if d.traffic == 0), deps[-1].name)  # the idle colour takes the new model
     problems = []
@@ -131,7 +152,8 @@ def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, An
             # the Azure ML training pipeline (settings' steps) or, for other methods, one command job
             "train_spec": "train-pipeline.yml" if models.training_method == "pipeline" else "train-job.yml",
             "coverage": str(models.coverage_threshold_pct), "linters": list(models.code_quality_checks),
-            "transfer": models.cross_env_model_transfer, "model": models.model_registration.name,
+            "transfer": models.cross_env_model_transfer, "pattern": models.deployment_pattern,
+            "model": models.model_registration.name,
             "model_type": models.model_registration.type, "registry": registry_name(cicd_plan["project"]),
             "missing": [n for n in models.promotion_path if n not in by_name], "problems": problems}
 
@@ -172,6 +194,12 @@ def _promotion_env(p: dict[str, Any], run_id: str, attempt: str) -> dict[str, st
     return out
 
 
+def _endpoints_env(p: dict[str, Any], e: dict[str, Any]) -> dict[str, str]:
+    """The deployment job's endpoint names (each environment has its own: unique per region)."""
+    return {**({"ENDPOINT": e["endpoint"]} if online(p["pattern"]) else {}),
+            **({"BATCH_ENDPOINT": e["batch_endpoint"]} if batch(p["pattern"]) else {})}
+
+
 def github_cd(p: dict[str, Any]) -> str:
     azure_env = {"AZURE_RESOURCE_GROUP": "${{ vars.AZURE_RESOURCE_GROUP }}",
                  "AZUREML_WORKSPACE": "${{ vars.AZUREML_WORKSPACE }}"}
@@ -196,12 +224,13 @@ def github_cd(p: dict[str, Any]) -> str:
         if transfer == "copy_model_artifact":
             steps.append({"name": "The champion trained in " + first, "uses": "actions/download-artifact@v4",
                           "with": {"name": "promotion", "path": "promotion"}})
-        steps.append({"name": deploy_title(transfer), "run": _literal(deploy_script(transfer))})
+        steps.append({"name": deploy_title(transfer, p["pattern"]),
+                      "run": _literal(deploy_script(transfer, p["pattern"]))})
         jobs[jid] = {"name": f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else ""),
                      "runs-on": "ubuntu-latest", **({"needs": previous} if previous else {}),
                      "environment": e["name"],
                      "concurrency": {"group": f"models-{e['name']}", "cancel-in-progress": False},
-                     "env": {**azure_env, "TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"],
+                     "env": {**azure_env, "TARGET_ENV": e["name"], **_endpoints_env(p, e),
                              **({"PROMOTED_MODEL": PROMOTED_MODEL} if transfer == "copy_model_artifact" else {})},
                      "steps": steps}
         previous = jid
@@ -258,14 +287,15 @@ def ado_cd(p: dict[str, Any]) -> str:
         more = {"PROMOTED_MODEL": f"$({ADO_WORKSPACE})/{PROMOTED_MODEL}"} if transfer == "copy_model_artifact" else {}
         stages.append({"stage": sid, "displayName": title,
                        **({"dependsOn": [previous]} if previous else {"dependsOn": []}), "condition": "succeeded()",
-                       "variables": {"TARGET_ENV": e["name"], "ENDPOINT": e["endpoint"],
+                       "variables": {"TARGET_ENV": e["name"], **_endpoints_env(p, e),
                                      "AZURE_RESOURCE_GROUP": e["resource_group"],
                                      "AZUREML_WORKSPACE": f"$(AZUREML_WORKSPACE_{e['name'].upper()})", **more},
                        "jobs": [{"deployment": "deploy_model", "pool": {"vmImage": "ubuntu-latest"},
                                  "environment": e["ado_environment"],
                                  "strategy": {"runOnce": {"deploy": {"steps": [
                                      {"checkout": "self"},
-                                     _cli(e["connection"], deploy_title(transfer), deploy_script(transfer))]}}}}]})
+                                     _cli(e["connection"], deploy_title(transfer, p["pattern"]),
+                                          deploy_script(transfer, p["pattern"]))]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
             "variables": _promotion_env(p, ADO_RUN_ID, f"$({ADO_STAGE_ATTEMPT})"), "stages": stages}
@@ -311,7 +341,7 @@ def step_policy(p: dict[str, Any]) -> StepPolicy:
         commands={"python", "coverage", "read"},  # read: the champion's version, a line of data, into a variable
         variables={"COVERAGE_THRESHOLD", "AZURE_RESOURCE_GROUP", "AZUREML_WORKSPACE", "SPECS", "TRAIN_SPEC", "ENDPOINT",
                    "TARGET_ENV", "NEW_DEPLOYMENT", "MODEL", "MODEL_TYPE", "MODEL_VERSION", "REGISTRY", "RELEASE",
-                   "TRAIN_JOB", "PROMOTED_MODEL"},
+                   "TRAIN_JOB", "PROMOTED_MODEL", "BATCH_ENDPOINT"},
         gh_expressions={"vars.AZURE_RESOURCE_GROUP", "vars.AZUREML_WORKSPACE", "github.run_attempt"},
         ado_macros={ADO_WORKSPACE, ADO_STAGE_ATTEMPT} | {f"AZUREML_WORKSPACE_{name.upper()}"
                                                         for name in [e["name"] for e in p["environments"]] or ["dev"]},

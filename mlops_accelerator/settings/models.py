@@ -470,7 +470,7 @@ class Settings(StageSettings):
                       "online and batch endpoints share one name space per region: use another name")
         # Azure's endpoint rule (3-32 characters) applies to the name each environment gets.
         longest = max(self.promotion_path, key=len, default="")
-        named = [("online_endpoint.name", ep.name)]  # its specs are written for every pattern
+        named = [("online_endpoint.name", ep.name)] if self.deployment_pattern in ("realtime", "both") else []
         named += [("batch_endpoint.name", self.batch_endpoint.name)] if self.deployment_pattern in (
             "batch", "both") else []
         for field_name, value in named:
