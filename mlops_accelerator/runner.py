@@ -496,7 +496,18 @@ def run_stages(project: Project, stages: list[str], *, jobs: int = 1, target: st
 
         azure_jobs, placement = job_target(project, run_id, run_dir, on_status)
         if azure_jobs is not None:
-            execute, warm_kernels = azure_jobs.execute, False  # no kernel here: Azure ML runs them
+            from .azure.jobs import runs_as_job
+
+            here = sorted({j["stage"] for j in job_by_key.values() if not runs_as_job(j["stage"])}, key=order.index)
+            if not here:
+                execute, warm_kernels = azure_jobs.execute, False  # no kernel here: Azure ML runs them
+            else:  # the later stages work on the project's own files: this machine runs them
+                execute = lambda job, kernels, cancel: (  # noqa: E731
+                    _execute if job["stage"] in here else azure_jobs.execute)(job, kernels, cancel)
+                placement = (f"{placement}; stage(s) {', '.join(here)} run on this machine (their notebooks read "
+                             "and write the project's files)" if len(here) < len(order) else
+                             f"notebooks run on this machine: stage(s) {', '.join(here)} read and write the "
+                             "project's files")
     project.record("run_started", run_id=run_id, run_dir=rel(run_dir), stages=order, target=target,
                    jobs=jobs, notebooks=list(job_by_key), placement=placement)
 

@@ -17,9 +17,13 @@ pytest_plugins = ["azure_fixtures"]
 def deployed(fake_azure, fake_credential, sample_project):
     """The jobs' workspace and cluster exist (as stage 3 leaves them); the jobs' environment does not
     yet (the first job creates it)."""
+    return seed_jobs_workspace(fake_azure, sample_project)
+
+
+def seed_jobs_workspace(fake_azure, project):
     from mlops_accelerator.azure.jobs import placement
 
-    place = placement(sample_project)
+    place = placement(project)
     env = place.env
     ws = (f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}/providers/"
           f"Microsoft.MachineLearningServices/workspaces/{place.workspace}")
@@ -146,6 +150,39 @@ def test_a_job_whose_environment_lacks_a_package_fails_naming_it(fake_azure, dep
     for res in result.notebooks:
         assert res.status == "failed" and res.error["ename"] == "AzureMLJobFailed", res.error
         assert "No module named 'papermill'" in res.error["evalue"], res.error["evalue"]
+
+
+def test_the_later_stages_run_here_in_the_same_run(fake_azure, deployed, sample_project, tmp_path):
+    """Stage 4's notebooks read and write the project's own files (sample data, lake, data registry),
+    which a job's snapshot does not carry: with --target azureml they run on this machine, in the same
+    run, while stage 1's go to Azure ML."""
+    import shutil
+
+    from mlops_accelerator.templates import stage_templates
+
+    root = tmp_path / "templates"
+    first = stage_templates("foundations")[0].path
+    (root / "01-foundations").mkdir(parents=True)
+    shutil.copyfile(first, root / "01-foundations" / first.name)
+    src = nbformat.read(stage_templates("data")[0].path, as_version=4)
+    params = next(c for c in src.cells if "parameters" in c.metadata.get("tags", []))
+    src.cells = [params, nbformat.v4.new_code_cell(
+        "from pathlib import Path\n"
+        "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
+        "(Path(output_dir) / 'where.txt').write_text(str(Path(project_dir) / 'mlops-accelerator.yaml'))\n"
+        "assert (Path(project_dir) / 'mlops-accelerator.yaml').is_file()")]
+    (root / "04-data").mkdir()
+    nbformat.write(src, root / "04-data" / "01-reads-the-project.ipynb")
+    result = _run(sample_project, ["foundations", "data"], templates_root=root)
+    assert {r.key: r.status for r in result.notebooks} == {
+        f"01-foundations/{first.stem}": "succeeded", "04-data/01-reads-the-project": "succeeded"}, \
+        [r.error for r in result.notebooks]
+    assert {e["key"] for e in sample_project.events("azureml_job")} == {f"01-foundations/{first.stem}"}
+    assert len(fake_azure.called("PUT", "/jobs/")) == 1
+    where = sample_project.root / result.run_dir / "04-data" / "where.txt"
+    assert where.read_text() == str(sample_project.root / "mlops-accelerator.yaml")  # ran here, on the project
+    started = list(sample_project.events("run_started"))[-1]["placement"]
+    assert "Azure ML jobs" in started and "stage(s) data run on this machine" in started, started
 
 
 def test_cancel_cancels_the_running_jobs(fake_azure, deployed, sample_project, tmp_path):

@@ -14,6 +14,9 @@ The accelerator is not installed from PyPI in the job: the snapshot carries its 
 on PYTHONPATH) and the job's environment, mlops-accelerator-jobs, installs its requirements pinned to
 this machine's versions; the executor creates that environment in the workspace before the first job.
 
+Only stages 1-3 go to Azure ML (`runs_as_job`): the later stages' notebooks read and write the
+project's own files and run on this machine, in the same run.
+
 Before the first job the workspace and the cluster must exist on Azure; when they do not (a first
 run, before stage 3 deployed them), `job_target` says why and the runner runs the notebooks here
 instead.
@@ -111,6 +114,16 @@ def placement(project: Any) -> Placement:
                          "notebooks to run on as Azure ML jobs")
     return Placement(env, resource_name(design, "workspace_name", name), cluster.name,
                      f"azureml:{RUNNER_ENV}:{runner_version()}")
+
+
+def runs_as_job(stage: str) -> bool:
+    """Whether a stage's notebooks run as Azure ML jobs. Stages 1-3 need only the settings, which
+    travel as parameters; the later ones read and write the project's own files (sample data, the
+    lake, the data registry, MLflow's store, inference logs), which a job's snapshot does not carry
+    and whose changes would not come back: they run on this machine."""
+    from ..catalogue import stage_slugs
+
+    return stage in stage_slugs()[:3]
 
 
 def _job_output(job: dict[str, Any]) -> str:
