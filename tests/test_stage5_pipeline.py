@@ -23,7 +23,7 @@ from mlops_accelerator.settings.parameters import from_parameters
 def _specs(root: Path, **changes) -> tuple[object, list[dict]]:
     s = _settings(**changes)
     models, data = from_parameters("models", s), from_parameters("data", s)
-    return models, azure_specs.write_specs(root, models, ["dev", "prod"], "contoso-churn", data=data)
+    return models, azure_specs.write_specs(root, models, ["dev", "prod"], "contoso-churn", data=data, code_dir=root)
 
 
 def test_the_pipeline_has_the_settings_steps_and_loads_back(tmp_path):
@@ -207,3 +207,22 @@ def test_the_single_training_job_runs_the_tests_then_the_steps(proj, tmp_path): 
     assert registration["alias"] == "champion"
     assert str(project_client(proj).get_model_version_by_alias("churn-classifier", "champion").version) == \
         str(registration["version"])
+
+
+def test_the_training_packages_own_dependencies_join_the_environment(tmp_path):
+    """What the project's pyproject.toml declares is installed in the job too; a requirement the steps'
+    pins cannot satisfy is refused before anything is written, naming it."""
+    from azure.ai.ml import load_environment
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "churn-model"\nversion = "1"\n'
+                                             'dependencies = ["pandas>=2", "scikit-learn", "lightgbm>=4.3"]\n')
+    _specs(tmp_path)
+    pins = conda_pins(load_environment(tmp_path / azure_specs.FOLDER / "environment.yml").conda_file)
+    assert "lightgbm>=4.3" in pins and not [p for p in pins if p in ("pandas>=2", "scikit-learn")]  # pinned already
+    assert [p for p in pins if p.startswith("pandas==")]
+    out = tmp_path / "other"
+    out.mkdir()
+    (out / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["pandas<2"]\n')
+    with pytest.raises(ModelingError, match=r"requires 'pandas<2' \(\[project\]\.dependencies\).*pandas=="):
+        _specs(out)
+    assert not (out / azure_specs.FOLDER).exists()

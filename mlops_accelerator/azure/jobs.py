@@ -61,7 +61,6 @@ class Placement:
 RUNNER_ENV = "mlops-accelerator-jobs"
 RUNTIME = "runtime"
 UI_ONLY = frozenset({"jupyterlab", "jupyter-server", "voila", "ipywidgets", "anywidget"})
-IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 
 
 def runner_conda() -> dict[str, Any]:
@@ -92,6 +91,8 @@ def runner_version() -> str:
 def runner_environment() -> Any:
     """The jobs' Azure ML environment."""
     from azure.ai.ml.entities import Environment
+
+    from ..modeling.azure_specs import IMAGE  # the base image stage 5's environment builds on too
 
     return Environment(name=RUNNER_ENV, version=runner_version(), image=IMAGE, conda_file=runner_conda(),
                        description="What the MLOps Accelerator's stage notebooks need in an Azure ML job")

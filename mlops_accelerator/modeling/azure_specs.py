@@ -24,6 +24,7 @@ Nothing is sent to Azure from here.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -54,17 +55,42 @@ DEPLOY_PACKAGES = ("azure-ai-ml", "azure-identity")
 SETTINGS = "settings.json"  # the steps' parameter file, beside the specs
 
 
-def _conda(models: Any) -> dict[str, Any]:
+def project_requirements(code_dir: str | Path | None) -> list[str]:
+    """The training package's own dependencies ([project].dependencies of its pyproject.toml)."""
+    import tomllib
+
+    path = Path(code_dir) / "pyproject.toml" if code_dir else None
+    if path is None or not path.is_file():
+        return []
+    return [str(r) for r in (tomllib.loads(path.read_text(encoding="utf-8")).get("project") or {}).get(
+        "dependencies") or []]
+
+
+def _conda(models: Any, requirements: list[str] = ()) -> dict[str, Any]:
+    """The steps' packages pinned, then what the training package needs besides (as it declares it);
+    a requirement the steps' pin does not satisfy is refused here rather than in Azure's image build."""
     import sys
     from importlib.metadata import version
 
+    from packaging.requirements import Requirement  # mlflow's own dependency
+
     wanted = [*STEP_PACKAGES, *(DEPLOY_PACKAGES if "deploy" in models.pipeline_steps else ()),
               *(("pytest",) if models.training_method != "pipeline" else ())]  # the single job runs the tests
-    pins = [f"{p}=={version(p)}" for p in wanted]
+    pinned = {re.sub(r"[-_.]+", "-", p).lower(): version(p) for p in wanted}
+    more = []
+    for line in requirements:
+        req = Requirement(line)
+        have = pinned.get(re.sub(r"[-_.]+", "-", req.name).lower())
+        if have is None:
+            more.append(line)
+        elif not req.specifier.contains(have, prereleases=True):
+            raise ModelingError(f"the training package's pyproject.toml requires '{line}' ([project].dependencies), "
+                                f"but the pipeline steps run with {req.name}=={have}: widen the requirement")
     # azureml-mlflow points MLflow at the workspace inside a job (not installed here, so not pinned)
     return {"name": "churn-model", "channels": ["conda-forge"],
             "dependencies": [f"python={sys.version_info.major}.{sys.version_info.minor}", "pip",
-                             {"pip": [*pins, "azureml-mlflow"]}]}
+                             {"pip": [*(f"{p}=={v}" for p, v in zip(wanted, pinned.values(), strict=True)), *more,
+                                      "azureml-mlflow"]}]}
 
 
 def step_command(step: str, args: list[str]) -> str:
@@ -90,13 +116,14 @@ def write_runtime(base: Path) -> list[str]:
     return written
 
 
-def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None) -> dict[str, Any]:
+def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None,
+             requirements: list[str] = ()) -> dict[str, Any]:
     """relative path -> (azure-ai-ml entity, fields to compare after loading back)."""
     from azure.ai.ml.entities import Environment, Model
 
     reg = models.model_registration
     env_name = f"{project}-models-env"
-    environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(models),
+    environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(models, requirements),
                               description="Training and inference environment of the stage-5 model")
     tags = {t: f"<set at registration: {t}>" for t in reg.required_tags}
     out: dict[str, Any] = {
@@ -334,8 +361,10 @@ def _write_yaml(path: Path, data: Any) -> None:
 
 
 def write_specs(out_dir: str | Path, models: Any, environments: list[str], project: str,
-                model_version: str | None = None, data: Any = None) -> list[dict[str, Any]]:
-    """Write every spec, load each back, compare; one {path, valid, error} per file."""
+                model_version: str | None = None, data: Any = None,
+                code_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Write every spec, load each back, compare; one {path, valid, error} per file. `code_dir`: the
+    training package the run trained (its pyproject.toml's dependencies join the environment)."""
     if not models.training_data:
         raise ModelingError("models.training_data is empty: the training job needs the data asset to read")
     if data is None:
@@ -349,7 +378,8 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
         warnings.simplefilter("ignore")  # the SDK's deprecation notes on its own base classes
         written: dict[str, Any] = {}
         for env in environments:
-            written.update(entities(models, models.training_data, env, project, model_version))
+            written.update(entities(models, models.training_data, env, project, model_version,
+                                    project_requirements(code_dir)))
         for rel, (entity, fields) in written.items():
             path = base / rel
             path.parent.mkdir(parents=True, exist_ok=True)
