@@ -164,9 +164,11 @@ def _cd_steps(repo, platform: str, extra: dict) -> list[tuple[str, dict, str]]:
     return out
 
 
-def _cd(tmp_path, transfer: str, platform: str, shape: str = "sample", **env):
+def _cd(tmp_path, transfer: str, platform: str, shape: str = "sample", change=None, **env):
     s = _settings(shape)
     s["models"]["cross_env_model_transfer"] = transfer
+    if change:
+        change(s)
     g = lambda slug: from_parameters(slug, s)  # noqa: E731
     plan = workflows.plan(g("models"), pipeline_plan(g("design"), g("deploy"), g("foundations")), FOLDER)
     repo = tmp_path / "repo"
@@ -260,3 +262,22 @@ def test_a_deployment_that_fails_never_gets_the_traffic(tmp_path, platform):
     assert done[-1].returncode != 0 and "failed to provision" in done[-1].stderr
     assert len(_ml(calls, "ml", "online-deployment", "create")) == 1  # dev only: test and prod never started
     assert not _ml(calls, "ml", "online-endpoint", "invoke") and not _ml(calls, "ml", "online-endpoint", "update")
+
+
+@pytest.mark.parametrize("platform", ["github_actions", "azure_devops"])
+def test_settings_and_the_champion_file_reach_the_cd_steps_as_data(tmp_path, platform):
+    """A resource group with shell characters (valid in Azure) and a champion-version file that holds
+    shell code reach `az` as one literal argument each; nothing they say ever runs."""
+    rg = "rg-(dev).x_1"
+    champion = "7 $(touch pwned) `touch pwned2`; touch pwned3"  # spaces: an unquoted use would split it
+
+    def hostile(s):
+        s["design"]["environments"][0]["resource_group"] = rg
+    _plan, repo, calls, done = _cd(tmp_path, "aml_registry", platform, change=hostile, CHAMPION=champion)
+    assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+    [share] = _ml(calls, "ml", "model", "share")
+    assert share[share.index("--version") + 1] == champion
+    if platform == "azure_devops":  # GitHub reads the resource group from a repository variable instead
+        groups = [a for c in _ml(calls, "configure") for a in c if a.startswith("group=")]
+        assert groups[:2] == [f"group={rg}"] * 2, groups  # dev: the train stage and dev's deployment
+    assert not [p for p in (repo, tmp_path) for f in ("pwned", "pwned2", "pwned3") if (p / f).exists()]
