@@ -164,3 +164,13 @@ AZURE_ML_REGIONS: dict[str, str] = {r: r for r in (
     # Sovereign clouds
     "usgovvirginia", "usgovarizona", "chinaeast2", "chinanorth2", "chinanorth3",
 )}
+
+
+def cloud_of(region: str) -> int:
+    """The Azure cloud a region belongs to: 0 public, 1 US Government, 2 China (21Vianet)."""
+    return 1 if region.startswith("usgov") else 2 if region.startswith("china") else 0
+
+
+def storage_suffix(region: str) -> str:
+    """The storage endpoint suffix of the region's cloud (https://<account>.blob.<suffix>)."""
+    return ("core.windows.net", "core.usgovcloudapi.net", "core.chinacloudapi.cn")[cloud_of(region)]

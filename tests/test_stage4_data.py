@@ -432,6 +432,22 @@ def test_every_generated_azure_ml_yaml_loads(proj, tmp_path):
     assert "set-at-creation-never-stored-in-the-project" in key_file
 
 
+def test_datastores_in_a_sovereign_region_name_that_clouds_storage(tmp_path):
+    """A US Government or China region's accounts are under that cloud's storage suffix, not
+    core.windows.net: each environment's datastores follow its region (loaded back to check)."""
+    from azure.ai.ml import load_datastore
+
+    from mlops_accelerator.dataprep.azure_specs import write_datastores
+
+    data = _settings(_sample_values())
+    ds = write_datastores(tmp_path, data, ["dev", "prod", "cn"],
+                          {"dev": "westeurope", "prod": "usgovvirginia", "cn": "chinanorth3"})
+    assert all(not f["problems"] for f in ds["files"])
+    endpoints = {env: load_datastore(tmp_path / "azureml-data" / env / "datastores" / "gold.yml").endpoint
+                 for env in ("dev", "prod", "cn")}
+    assert endpoints == {"dev": "core.windows.net", "prod": "core.usgovcloudapi.net", "cn": "core.chinacloudapi.cn"}
+
+
 def test_adls_gen2_with_an_account_key_is_refused():
     from mlops_accelerator.dataprep.azure_specs import datastore_entity
 

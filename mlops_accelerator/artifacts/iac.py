@@ -113,7 +113,9 @@ def pipeline_files(tool: str, env: str) -> dict[str, str]:
 
 
 def _cloud(region: str) -> int:
-    return 1 if region.startswith("usgov") else 2 if region.startswith("china") else 0
+    from ..naming import cloud_of
+
+    return cloud_of(region)
 
 
 # ---------------------------------------------------------------------------

@@ -62,10 +62,13 @@ def lake_uploader(cred: Any, project: Any) -> Any:
     import os
 
     from ..dataprep.lake import Lake
+    from ..naming import storage_suffix
     from .connection import STORAGE_SUFFIX_ENV
 
     data = project.settings("data")
     lake = Lake(project.root, data.datastores, data.data_layers)
+    regions = [e.region for e in project.settings("design").environments]  # one cloud per project
+    suffix = os.environ.get(STORAGE_SUFFIX_ENV) or storage_suffix(regions[0] if regions else "")
 
     def upload(spec: Any) -> dict[str, Any]:
         from azure.core.exceptions import HttpResponseError
@@ -83,7 +86,6 @@ def lake_uploader(cred: Any, project: Any) -> Any:
         if not files:
             raise UploadRefused(f"its files are not in the local lake ({local}): run stage 4 here first")
         prefix = str(spec.path).split("/paths/", 1)[1].strip("/")
-        suffix = os.environ.get(STORAGE_SUFFIX_ENV) or "core.windows.net"
         container = ContainerClient(f"https://{store.account_name}.blob.{suffix}", store.container,
                                     credential=cred)
         sent = 0

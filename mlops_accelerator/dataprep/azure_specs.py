@@ -34,7 +34,8 @@ PLACEHOLDER = "set-at-creation-never-stored-in-the-project"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def datastore_entity(d: Any) -> Any:
+def datastore_entity(d: Any, endpoint: str = "core.windows.net") -> Any:
+    """A datastore setting as azure-ai-ml's entity; `endpoint`: the storage suffix of its cloud."""
     from azure.ai.ml.entities import (
         AccountKeyConfiguration,
         AzureBlobDatastore,
@@ -57,7 +58,7 @@ def datastore_entity(d: Any) -> Any:
     if allowed and d.auth not in allowed:
         raise DataPrepError(f"datastore '{d.name}': a {d.type} datastore takes {' or '.join(allowed)} access, "
                             f"not {d.auth}: change its authentication (stage 4, Datastores)")
-    common = {"name": d.name, "account_name": d.account_name, "credentials": creds,
+    common = {"name": d.name, "account_name": d.account_name, "credentials": creds, "endpoint": endpoint,
               "description": f"{d.name} datastore ({d.auth.replace('_', '-')} access)"}
     if d.type == "azure_data_lake_gen2":
         return AzureDataLakeGen2Datastore(filesystem=d.container, **common)
@@ -83,8 +84,13 @@ def _entry(env: str, kind: str, path: Path, out: Path, problems: list[str]) -> d
             "problems": problems}
 
 
-def write_datastores(output_dir: str | Path, data: Any, environments: list[str]) -> dict[str, Any]:
-    """Datastore YAML per environment, loaded back. Returns the report (files, datastores as loaded)."""
+def write_datastores(output_dir: str | Path, data: Any, environments: list[str],
+                     regions: dict[str, str] | None = None) -> dict[str, Any]:
+    """Datastore YAML per environment, loaded back. Returns the report (files, datastores as loaded).
+    `regions` (environment -> Azure region) sets each datastore's storage endpoint to its cloud's
+    (a US Government or China region's accounts are not under core.windows.net)."""
+    from ..naming import storage_suffix
+
     skip_iri_grammar()
     from azure.ai.ml import load_datastore
 
@@ -94,12 +100,12 @@ def write_datastores(output_dir: str | Path, data: Any, environments: list[str])
         for d in data.datastores:
             path = out / "azureml-data" / env / "datastores" / f"{d.name}.yml"
             path.parent.mkdir(parents=True, exist_ok=True)
-            datastore_entity(d).dump(path)
+            datastore_entity(d, storage_suffix((regions or {}).get(env, ""))).dump(path)
             back = load_datastore(path)
             got = {"name": back.name, "type": str(back.type).lower().split(".")[-1], "auth": auth_of(back),
-                   "account_name": back.account_name, "container": _container_of(back)}
+                   "account_name": back.account_name, "container": _container_of(back), "endpoint": back.endpoint}
             want = {"name": d.name, "type": d.type, "auth": d.auth, "account_name": d.account_name,
-                    "container": d.container}
+                    "container": d.container, "endpoint": storage_suffix((regions or {}).get(env, ""))}
             report["files"].append(_entry(env, "datastore", path, out,
                                           [f"{k}: {got[k]} != {want[k]}" for k in want if got[k] != want[k]]))
             if env == environments[0]:
