@@ -13,7 +13,6 @@ import copy
 import os
 import queue
 import secrets
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -383,21 +382,10 @@ def _notebook_result(job: dict[str, Any], out: dict[str, Any], rel: Callable[[An
 def _cancel_on_signals(cancel: threading.Event) -> Iterator[None]:
     """SIGINT/SIGTERM set the cancel flag instead of raising wherever the main thread happens to be
     (a KeyboardInterrupt in the middle of a ledger write would leave the run 'running' for ever)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    from .signals import on_stop_signals
 
-    def handler(signum: int, frame: Any) -> None:
-        cancel.set()
-
-    for sig in previous:
-        signal.signal(sig, handler)
-    try:
+    with on_stop_signals(lambda signum, frame: cancel.set()):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 CANCEL_WAIT_S = 3.0  # after Ctrl-C, how long the running notebooks get to report (their kernels are dead)

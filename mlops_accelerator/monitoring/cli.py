@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import signal
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -55,28 +53,15 @@ def _one_pass(ctx: click.Context, no_retrain: bool) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _stop_on_ctrl_c_and_term() -> Iterator[None]:
-    """Ctrl-C (SIGINT) and SIGTERM (a service manager's stop) both end the watch cleanly. Python turns
-    SIGINT into KeyboardInterrupt only when its parent left SIGINT at the default; a process started in
-    the background of a non-interactive shell inherits it ignored (POSIX), and then Ctrl-C did nothing
-    (a full test run launched that way hung here). The runner installs its own handlers for the same
-    reason."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():  # handlers belong to the main thread
-        yield
-        return
+def _stop_on_ctrl_c_and_term() -> contextlib.AbstractContextManager[None]:
+    """Ctrl-C (SIGINT) and SIGTERM (a service manager's stop) both end the watch with KeyboardInterrupt,
+    whatever SIGINT's disposition was inherited as (signals.py says why)."""
+    from ..signals import on_stop_signals
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return on_stop_signals(stop)
 
 
 def _sleep_interruptibly(seconds: float, slice_s: float = 0.5) -> None:
