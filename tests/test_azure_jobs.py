@@ -106,6 +106,16 @@ def _failing_templates(tmp_path):
     return root
 
 
+def test_stages_2_and_3_run_as_jobs_with_only_the_jobs_environment(fake_azure, deployed, sample_project):
+    """The design and deploy notebooks (checkov, the IaC and CI/CD generators) need nothing beyond
+    the jobs' environment and the shipped package: the fake runs them in its sandbox."""
+    result = _run(sample_project, ["design", "deploy"], jobs=2)
+    assert {r.key: r.status for r in result.notebooks if r.status != "succeeded"} == {}, \
+        [r.error for r in result.notebooks]
+    assert len(fake_azure.called("PUT", "/jobs/")) == len(result.notebooks) >= 7
+    assert len(fake_azure.called("PUT", "/environments/mlops-accelerator-jobs/")) == 1  # once, for every job
+
+
 def test_failed_job_keeps_partial_outputs_and_names_the_cell(fake_azure, deployed, sample_project, tmp_path):
     result = _run(sample_project, ["foundations"], templates_root=_failing_templates(tmp_path))
     assert result.status == "failed"

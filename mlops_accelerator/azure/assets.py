@@ -92,8 +92,10 @@ def lake_uploader(cred: Any, project: Any) -> Any:
         try:
             for f in files:
                 name = prefix if f == local else f"{prefix}/{f.relative_to(local).as_posix()}"
-                container.upload_blob(name, f.read_bytes(), overwrite=True)  # no version references it yet
-                sent += f.stat().st_size
+                size = f.stat().st_size
+                with f.open("rb") as stream:  # streamed: a large file goes up in blocks, never whole in memory
+                    container.upload_blob(name, stream, length=size, overwrite=True)  # no version names it yet
+                sent += size
         except HttpResponseError as exc:
             if exc.status_code == 403:
                 raise UploadRefused(f"{store.account_name}/{store.container} refused the upload "
