@@ -207,7 +207,7 @@ def test_cd_shares_the_champion_to_the_registry_and_every_environment_deploys_it
                      "--share-with-name": plan["model"], "--share-with-version": "4242"}
     registry_model = f"model=azureml://registries/{plan['registry']}/models/{plan['model']}/versions/4242"
     envs = [e["name"] for e in plan["environments"]]
-    if plan["pattern"] == "batch":  # no online endpoint at all: it would bill per hour, unused
+    if not plan["online"]:  # no online endpoint at all: it would bill per hour, unused
         assert not [c for c in calls if c[:1] == ["az"] and c[2].startswith("online-")], calls
     else:
         assert _deployed_models(calls) == [registry_model] * len(envs)
@@ -217,7 +217,7 @@ def test_cd_shares_the_champion_to_the_registry_and_every_environment_deploys_it
         assert [c[c.index("--deployment-name") + 1] for c in _ml(calls, "ml", "online-endpoint", "invoke")] == \
             [new] * len(envs)
     batch = _ml(calls, "ml", "batch-deployment", "create")
-    if plan["pattern"] in ("batch", "both"):  # each environment's batch endpoint, its default deployment
+    if plan["batch"]:  # each environment's batch endpoint, its default deployment
         assert [(c[c.index("--file") + 1], c[c.index("--set") + 1], "--set-default" in c) for c in batch] == [
             (f"azureml-models/{e}/batch-deployment.yml", registry_model, True) for e in envs]
         assert [c[c.index("--name") + 1] for c in _ml(calls, "ml", "batch-endpoint", "show")] == [

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..naming import cloud_of
 from ..settings.design import Settings, resource_name
 from ..settings.shared import expand_tags
 
@@ -110,12 +111,6 @@ def pipeline_files(tool: str, env: str) -> dict[str, str]:
         return {"template": "infra/terraform", "parameters": f"infra/terraform/{terraform.tfvars_name(env)}",
                 "backend": f"infra/terraform/{terraform.backend_name(env)}"}
     return {"template": "infra/arm/azuredeploy.json", "parameters": f"infra/arm/azuredeploy.parameters.{env}.json"}
-
-
-def _cloud(region: str) -> int:
-    from ..naming import cloud_of
-
-    return cloud_of(region)
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +226,7 @@ class _Builder:
         d = design
         self.private = d.private_endpoint_type != "none"
         self.has_vnet = d.vnet_option != "none" and d.subnet_option != "none"
-        self.cloud = _cloud(d.primary_region)
+        self.cloud = cloud_of(d.primary_region)
 
     # -- parameters ---------------------------------------------------------
     def param(self, name: str, p: Param, per_env: dict[str, Any] | None = None) -> Expr:

@@ -215,7 +215,7 @@ def check_workspace_names(client: Any, env: AzureEnv, design: Any, models: Any,
                                "Machine Learning, 'Recently deleted'), or purge it to reuse the name now ('az ml "
                                f"workspace delete --name {name} --resource-group {env.resource_group} "
                                "--permanently-delete'), or choose another name", "design.workspace_name"))
-    if models is None or models.deployment_pattern not in ("realtime", "both"):
+    if models is None or not models.serves_online:
         return out
     from ..settings.models import endpoint_in
 

@@ -255,7 +255,7 @@ def deployed_and_smoke_tested(ctx: CheckContext) -> CheckResult:
     s = ctx.stage("models")
     ev = _ev(ctx)
     facts = []
-    if s.deployment_pattern in ("realtime", "both"):
+    if s.serves_online:
         t = need(ev, "endpoint_smoke_test", 5, "models", "the online endpoint smoke test")
         if not (t.get("passed") and t.get("status_code") == 200 and t.get("schema_valid")):
             return failed(f"the smoke test of endpoint {s.online_endpoint.name} failed (HTTP "
@@ -263,7 +263,7 @@ def deployed_and_smoke_tested(ctx: CheckContext) -> CheckResult:
                           "scoring script and the deployment logs")
         facts.append(f"endpoint {s.online_endpoint.name} answered 200 with valid output"
                      + (f" in {t['environment']}" if t.get("environment") else ""))
-    if s.deployment_pattern in ("batch", "both"):
+    if s.serves_batch:
         b = need(ev, "batch_job", 5, "models", "the batch scoring job")
         if not succeeded(b.get("status")) or not b.get("output"):
             return failed(f"batch scoring on {s.batch_endpoint.name} ended {b.get('status')} "
@@ -287,8 +287,8 @@ def _azure_endpoint_problems(s: Any, on_azure: dict[str, Any]) -> list[str]:
     problems = []
     want = {d.name: d.traffic for d in s.online_endpoint.deployments}
     for env, got in sorted(on_azure.items()):
-        kinds = [("online_endpoint", "online")] if s.deployment_pattern in ("realtime", "both") else []
-        kinds += [("batch_endpoint", "batch")] if s.deployment_pattern in ("batch", "both") else []
+        kinds = [("online_endpoint", "online")] if s.serves_online else []
+        kinds += [("batch_endpoint", "batch")] if s.serves_batch else []
         for key, kind in kinds:
             ep = got.get(key)
             if not ep:

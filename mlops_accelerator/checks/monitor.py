@@ -51,7 +51,7 @@ def _ev(ctx: CheckContext) -> dict[str, Any]:
 def _online(ctx: CheckContext) -> bool:
     """Whether stage 5 deploys an online endpoint (unknown -> assume yes: check rather than skip)."""
     models = ctx.settings.get("models")
-    return models is None or models.deployment_pattern in ("realtime", "both")
+    return models is None or models.serves_online
 
 
 @auto_check("S6-01")

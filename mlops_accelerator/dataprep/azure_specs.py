@@ -97,15 +97,16 @@ def write_datastores(output_dir: str | Path, data: Any, environments: list[str],
     out = Path(output_dir)
     report: dict[str, Any] = {"files": [], "datastores": [], "loader": "azure.ai.ml.load_datastore"}
     for env in environments:
+        endpoint = storage_suffix((regions or {}).get(env, ""))
         for d in data.datastores:
             path = out / "azureml-data" / env / "datastores" / f"{d.name}.yml"
             path.parent.mkdir(parents=True, exist_ok=True)
-            datastore_entity(d, storage_suffix((regions or {}).get(env, ""))).dump(path)
+            datastore_entity(d, endpoint).dump(path)
             back = load_datastore(path)
             got = {"name": back.name, "type": str(back.type).lower().split(".")[-1], "auth": auth_of(back),
                    "account_name": back.account_name, "container": _container_of(back), "endpoint": back.endpoint}
             want = {"name": d.name, "type": d.type, "auth": d.auth, "account_name": d.account_name,
-                    "container": d.container, "endpoint": storage_suffix((regions or {}).get(env, ""))}
+                    "container": d.container, "endpoint": endpoint}
             report["files"].append(_entry(env, "datastore", path, out,
                                           [f"{k}: {got[k]} != {want[k]}" for k in want if got[k] != want[k]]))
             if env == environments[0]:

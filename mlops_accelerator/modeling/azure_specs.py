@@ -98,7 +98,7 @@ def step_command(step: str, args: list[str]) -> str:
     return " ".join([f"PYTHONPATH={FOLDER}/{RUNTIME} python -m mlops_accelerator.modeling.steps", step, *args])
 
 
-def write_runtime(base: Path) -> list[str]:
+def write_runtime(base: Path) -> None:
     """azureml-models/runtime/mlops_accelerator: the accelerator's modules the steps import."""
     import shutil
 
@@ -106,14 +106,11 @@ def write_runtime(base: Path) -> list[str]:
     target = base / RUNTIME / package.name
     if target.exists():
         shutil.rmtree(target)  # a file the new version no longer ships does not linger
-    written = []
     for pattern in RUNTIME_FILES:
         for src in sorted(package.glob(pattern)):
             dest = target / src.relative_to(package)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
-            written.append(dest.relative_to(base).as_posix())
-    return written
 
 
 def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None,
@@ -190,7 +187,7 @@ def _endpoints(models: Any, env: str, model_version: str | None = None, project:
     shared = registry_name(project) if project and models.cross_env_model_transfer == "aml_registry" else None
     model = model_reference(reg.name, model_version, shared)
     auth = {"key": "key", "aml_token": "aml_token", "aad_token": "aad_token"}[ep.auth_mode]
-    if models.deployment_pattern == "batch":  # no online endpoint: it bills per instance-hour, unused
+    if not models.serves_online:  # no online endpoint: it bills per instance-hour, unused
         out.update(_batch(models, env, model))
         return out
     out[f"{env}/online-endpoint.yml"] = (ManagedOnlineEndpoint(
@@ -206,7 +203,7 @@ def _endpoints(models: Any, env: str, model_version: str | None = None, project:
         out[f"{env}/deployment-{d.name}.yml"] = (dep, ("name", "endpoint_name", "instance_type", "instance_count"))
     out[f"{env}/online-endpoint-traffic.yml"] = (ManagedOnlineEndpoint(
         name=ep_name, auth_mode=auth, traffic={d.name: d.traffic for d in ep.deployments}), ("name", "traffic"))
-    if models.deployment_pattern == "both":
+    if models.serves_batch:
         out.update(_batch(models, env, model))
     return out
 

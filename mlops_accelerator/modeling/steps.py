@@ -208,7 +208,7 @@ def deploy(settings: str, registration: str, environment: str, specs: str = "azu
     model = f"azureml:{done['name']}:{done['version']}"
     ml = aml.MLClient(DefaultAzureCredential(), *where.values(), enable_telemetry=False)
     out: dict[str, Any] = {"deployed": True, "model": model}
-    if models.deployment_pattern in ("realtime", "both"):
+    if models.serves_online:
         deps = models.online_endpoint.deployments
         idle = next((d.name for d in deps if d.traffic == 0), deps[-1].name)
         ml.online_endpoints.begin_create_or_update(aml.load_online_endpoint(folder / "online-endpoint.yml")).result()
@@ -218,7 +218,7 @@ def deploy(settings: str, registration: str, environment: str, specs: str = "azu
         ml.online_endpoints.begin_create_or_update(
             aml.load_online_endpoint(folder / "online-endpoint-traffic.yml")).result()
         out["deployment"] = idle
-    if models.deployment_pattern in ("batch", "both"):  # the batch endpoint's default deployment
+    if models.serves_batch:  # the batch endpoint's default deployment
         endpoint = aml.load_batch_endpoint(folder / "batch-endpoint.yml")
         ml.batch_endpoints.begin_create_or_update(endpoint).result()
         deployment = aml.load_batch_deployment(folder / "batch-deployment.yml")

@@ -83,22 +83,14 @@ TRAIN_TITLE = "Train, evaluate and register in Azure ML"
 NO_CHAMPION = " (stops here when the evaluation kept the current champion)"
 
 
-def online(pattern: str) -> bool:
-    return pattern in ("realtime", "both")
-
-
-def batch(pattern: str) -> bool:
-    return pattern in ("batch", "both")
-
-
-def deploy_script(transfer: str, pattern: str = "realtime") -> str:
+def deploy_script(transfer: str, online: bool = True, batch: bool = False) -> str:
     """One workspace: the online endpoint blue/green (endpoint, the idle deployment on the promoted
     model, smoke test, then the traffic split) and/or the batch endpoint's deployment on it, as the
     settings' deployment_pattern asks (a batch-only design gets no online endpoint, which bills per hour)."""
     model = MODEL_URI[transfer]
     script = DEFAULTS + (TRAIN + "\n" if transfer == "retrain_in_each_env" else "") + (
         COPY_IN if transfer == "copy_model_artifact" else "")
-    if online(pattern):
+    if online:
         script += ('az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1 || '
                    'az ml online-endpoint create --file "$SPECS/$TARGET_ENV/online-endpoint.yml"\n'
                    'az ml online-deployment create --file "$SPECS/$TARGET_ENV/deployment-$NEW_DEPLOYMENT.yml" '
@@ -106,8 +98,8 @@ def deploy_script(transfer: str, pattern: str = "realtime") -> str:
                    'az ml online-endpoint invoke --name "$ENDPOINT" --deployment-name "$NEW_DEPLOYMENT" '
                    '--request-file "$SPECS/sample-request.json"\n'
                    'az ml online-endpoint update --file "$SPECS/$TARGET_ENV/online-endpoint-traffic.yml"'
-                   + ("\n" if batch(pattern) else ""))
-    if batch(pattern):
+                   + ("\n" if batch else ""))
+    if batch:
         script += ('az ml batch-endpoint show --name "$BATCH_ENDPOINT" >/dev/null 2>&1 || '
                    'az ml batch-endpoint create --file "$SPECS/$TARGET_ENV/batch-endpoint.yml"\n'
                    'az ml batch-deployment create --file "$SPECS/$TARGET_ENV/batch-deployment.yml" '
@@ -115,9 +107,9 @@ def deploy_script(transfer: str, pattern: str = "realtime") -> str:
     return script
 
 
-def deploy_title(transfer: str, pattern: str = "realtime") -> str:
-    what = "; ".join((["blue/green: deploy, smoke test, switch traffic"] if online(pattern) else [])
-                     + (["batch: the endpoint's default deployment on the new model"] if batch(pattern) else []))
+def deploy_title(transfer: str, online: bool = True, batch: bool = False) -> str:
+    what = "; ".join((["blue/green: deploy, smoke test, switch traffic"] if online else [])
+                     + (["batch: the endpoint's default deployment on the new model"] if batch else []))
     return "Train here" + NO_CHAMPION + ", then " + what if transfer == "retrain_in_each_env" else \
         what[0].upper() + what[1:]
 
@@ -152,7 +144,8 @@ def plan(models: Any, cicd_plan: dict[str, Any], specs_dir: str) -> dict[str, An
             # the Azure ML training pipeline (settings' steps) or, for other methods, one command job
             "train_spec": "train-pipeline.yml" if models.training_method == "pipeline" else "train-job.yml",
             "coverage": str(models.coverage_threshold_pct), "linters": list(models.code_quality_checks),
-            "transfer": models.cross_env_model_transfer, "pattern": models.deployment_pattern,
+            "transfer": models.cross_env_model_transfer, "online": models.serves_online,
+            "batch": models.serves_batch,
             "model": models.model_registration.name,
             "model_type": models.model_registration.type, "registry": registry_name(cicd_plan["project"]),
             "missing": [n for n in models.promotion_path if n not in by_name], "problems": problems}
@@ -196,8 +189,8 @@ def _promotion_env(p: dict[str, Any], run_id: str, attempt: str) -> dict[str, st
 
 def _endpoints_env(p: dict[str, Any], e: dict[str, Any]) -> dict[str, str]:
     """The deployment job's endpoint names (each environment has its own: unique per region)."""
-    return {**({"ENDPOINT": e["endpoint"]} if online(p["pattern"]) else {}),
-            **({"BATCH_ENDPOINT": e["batch_endpoint"]} if batch(p["pattern"]) else {})}
+    return {**({"ENDPOINT": e["endpoint"]} if p["online"] else {}),
+            **({"BATCH_ENDPOINT": e["batch_endpoint"]} if p["batch"] else {})}
 
 
 def github_cd(p: dict[str, Any]) -> str:
@@ -224,8 +217,8 @@ def github_cd(p: dict[str, Any]) -> str:
         if transfer == "copy_model_artifact":
             steps.append({"name": "The champion trained in " + first, "uses": "actions/download-artifact@v4",
                           "with": {"name": "promotion", "path": "promotion"}})
-        steps.append({"name": deploy_title(transfer, p["pattern"]),
-                      "run": _literal(deploy_script(transfer, p["pattern"]))})
+        steps.append({"name": deploy_title(transfer, p["online"], p["batch"]),
+                      "run": _literal(deploy_script(transfer, p["online"], p["batch"]))})
         jobs[jid] = {"name": f"Deploy to {e['name']}" + (" (needs approval)" if e["gated"] else ""),
                      "runs-on": "ubuntu-latest", **({"needs": previous} if previous else {}),
                      "environment": e["name"],
@@ -294,8 +287,8 @@ def ado_cd(p: dict[str, Any]) -> str:
                                  "environment": e["ado_environment"],
                                  "strategy": {"runOnce": {"deploy": {"steps": [
                                      {"checkout": "self"},
-                                     _cli(e["connection"], deploy_title(transfer, p["pattern"]),
-                                          deploy_script(transfer, p["pattern"]))]}}}}]})
+                                     _cli(e["connection"], deploy_title(transfer, p["online"], p["batch"]),
+                                          deploy_script(transfer, p["online"], p["batch"]))]}}}}]})
         previous = sid
     data = {"trigger": {"branches": {"include": ["main"]}, "paths": {"include": CODE_PATHS}}, "pr": "none",
             "variables": _promotion_env(p, ADO_RUN_ID, f"$({ADO_STAGE_ATTEMPT})"), "stages": stages}

@@ -404,6 +404,15 @@ class Settings(StageSettings):
         help="How a model reaches the next environment; an Azure ML registry shares it without giving dev "
              "access to production data.")
 
+    # What deployment_pattern means, said once: every generator, check and the target ask these.
+    @property
+    def serves_online(self) -> bool:
+        return self.deployment_pattern in ("realtime", "both")
+
+    @property
+    def serves_batch(self) -> bool:
+        return self.deployment_pattern in ("batch", "both")
+
     def cross_field_errors(self) -> Iterator[FieldError]:
         if self.training_method == "automl" and self.automl_task is None:
             yield err("automl_task", "required_if", None, "the automl training method needs an AutoML task")
@@ -465,14 +474,13 @@ class Settings(StageSettings):
         if total != 100:
             yield err("online_endpoint.deployments", "sum_to_100", total,
                       f"deployment traffic must add up to 100 % (it adds up to {total})")
-        if self.deployment_pattern == "both" and ep.name == self.batch_endpoint.name:
+        if self.serves_online and self.serves_batch and ep.name == self.batch_endpoint.name:
             yield err("batch_endpoint.name", "endpoint_name_clash", ep.name,
                       "online and batch endpoints share one name space per region: use another name")
         # Azure's endpoint rule (3-32 characters) applies to the name each environment gets.
         longest = max(self.promotion_path, key=len, default="")
-        named = [("online_endpoint.name", ep.name)] if self.deployment_pattern in ("realtime", "both") else []
-        named += [("batch_endpoint.name", self.batch_endpoint.name)] if self.deployment_pattern in (
-            "batch", "both") else []
+        named = [("online_endpoint.name", ep.name)] if self.serves_online else []
+        named += [("batch_endpoint.name", self.batch_endpoint.name)] if self.serves_batch else []
         for field_name, value in named:
             full = endpoint_in(value, longest)
             if longest and len(full) > 32:
