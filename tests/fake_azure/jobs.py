@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,9 +29,9 @@ from job_sandbox import conda_pins, sandbox_env
 from .server import ROUTES, WS, FakeAzure, _error, _models, _not_found, _ok
 from .validation import BodyError, validate
 
-HISTORY = (r"/history/v1\.0/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
-           r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)/experiments/(?P<exp>[^/]+)/runs/"
-           r"(?P<run>[^/]+)/artifacts/prefix/contentinfo")
+HISTORY_WS = (r"/history/v1\.0/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+              r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)")
+HISTORY = HISTORY_WS + r"/experiments/(?P<exp>[^/]+)/runs/(?P<run>[^/]+)/artifacts/prefix/contentinfo"
 SAS = "sv=2023-01-03&sr=c&sig=fake-not-a-secret"  # the fake checks a SAS is present, not what it says
 
 
@@ -80,16 +81,23 @@ def handle_blob(fake: FakeAzure, method: str, path: str, query: dict[str, str], 
                 names = [k.split("/", 1)[1] for k in fake.blobs if k.startswith(f"{container}/{prefix}")]
                 xml = ("<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>"
                        + "".join(f"<Blob><Name>{n}</Name><Properties><Content-Length>"
-                                 f"{len(fake.blobs[container + '/' + n])}</Content-Length></Properties></Blob>"
+                                 f"{len(fake.blobs[container + '/' + n])}</Content-Length>"
+                                 "<BlobType>BlockBlob</BlobType></Properties></Blob>"
                                  for n in names) + "</Blobs><NextMarker /></EnumerationResults>")
                 return 200, {**stamp, "Content-Type": "application/xml"}, xml.encode()
             data = fake.blobs.get(key)
             if data is None:
                 return _error(404, "BlobNotFound", "The specified blob does not exist.")
             meta = {f"x-ms-meta-{k[10:]}": v for k, v in fake.blob_meta.get(key, {}).items()}
-            hdrs = {**stamp, **meta, "x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream",
-                    "Content-Length": str(len(data))}
-            return 200, hdrs, (b"" if method == "HEAD" else data)
+            hdrs = {**stamp, **meta, "x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"}
+            wanted = headers.get("x-ms-range") or headers.get("Range")
+            if wanted and method == "GET":  # the storage SDK downloads in ranges and wants 206 with Content-Range
+                first, _, last = wanted.removeprefix("bytes=").partition("-")
+                start, end = int(first), min(int(last) if last else len(data) - 1, len(data) - 1)
+                part = data[start:end + 1]
+                return 206, {**hdrs, "Content-Range": f"bytes {start}-{max(end, start)}/{len(data)}",
+                             "Content-Length": str(len(part))}, part
+            return 200, {**hdrs, "Content-Length": str(len(data))}, (b"" if method == "HEAD" else data)
     return _error(405, "UnsupportedHttpVerb", f"{method} on a blob")
 
 
@@ -138,25 +146,36 @@ def _ws_of(path: str) -> str:
 def _put_job(fake: FakeAzure, g, q, data, path):
     validate(_models("JobBase"), data)
     props = data["properties"]
-    if props.get("jobType") != "Command":
-        raise BodyError(f"properties.jobType: the fake runs Command jobs only, got {props.get('jobType')!r}")
+    if props.get("jobType") not in ("Command", "Pipeline"):
+        raise BodyError(f"properties.jobType: the fake runs Command and Pipeline jobs only, got "
+                        f"{props.get('jobType')!r}")
     ws = _ws_of(path)
     if fake.get(ws) is None:
         return _error(404, "ResourceNotFound", f"Workspace {g['ws']} was not found.")
     if fake.get(path) is not None:
         return _error(409, "UserError", f"A job with this name already exists: {g['name']}")
+    if props["jobType"] == "Pipeline":
+        from .pipelines import put_pipeline
+
+        return put_pipeline(fake, g, data, path, re.split(r"/jobs/", path, flags=re.IGNORECASE)[0])
     for what, rid in (("compute", props.get("computeId")), ("environment", props.get("environmentId")),
                       ("code", props.get("codeId"))):
         if not rid or fake.get(rid) is None:
             return _error(400, "UserError", f"the job's {what} {rid!r} does not exist in the workspace")
+    return start_job(fake, g["name"], data, path, _run_job, ())
+
+
+def start_job(fake: FakeAzure, name: str, data: dict[str, Any], path: str, run: Any, args: tuple,
+              **state: Any) -> tuple[int, dict[str, str], Any]:
+    """Keep the job as Azure answers it (NotStarted, with its studio link) and run it in a thread."""
     body = copy.deepcopy(data)
     body["type"] = "Microsoft.MachineLearningServices/workspaces/jobs"
     body["properties"]["status"] = "NotStarted"
     body["properties"]["services"] = {"Studio": {"jobServiceType": "Studio",
-                                                 "endpoint": f"{fake.endpoint}/fake/studio/{g['name']}"}}
+                                                 "endpoint": f"{fake.endpoint}/fake/studio/{name}"}}
     fake.seed(path, body)
-    fake.jobs[g["name"]] = {"path": path, "proc": None, "cancelled": False}
-    threading.Thread(target=_run_job, args=(fake, g["name"]), daemon=True, name=f"fake-job-{g['name']}").start()
+    fake.jobs[name] = {"path": path, "proc": None, "cancelled": False, **state}
+    threading.Thread(target=run, args=(fake, name, *args), daemon=True, name=f"fake-job-{name}").start()
     return _ok(copy.deepcopy(fake.get(path)), 201)
 
 
@@ -225,13 +244,27 @@ def _run_job(fake: FakeAzure, name: str) -> None:
                 target.write_bytes(data)
         if not _set_status(fake, name, "Running"):
             return
+        from .pipelines import fill, materialise, mirror_models, mlflow_uri
+
+        ws = re.split(r"/jobs/", job["path"], flags=re.IGNORECASE)[0]
+        command, paths = props["command"], {}
+        try:
+            for port, given in (props.get("inputs") or {}).items():  # each input on disk, as Azure ML mounts it
+                paths[f"inputs.{port}"] = str(given.get("value")) if given.get("jobInputType") == "literal" else \
+                    str(materialise(fake, ws, given, Path(tmp) / "inputs" / port))
+            command = fill(command, paths)
+        except Exception as exc:  # noqa: BLE001 - an input that cannot be mounted fails the job, in its log
+            fake.blobs[f"azureml-artifacts/{name}/user_logs/std_log.txt"] = str(exc).encode()
+            _set_status(fake, name, "Failed")
+            return
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               "AZUREML_RUN_ID": name}
+               "AZUREML_RUN_ID": name, "MLFLOW_DISABLE_TELEMETRY": "true",
+               "MLFLOW_TRACKING_URI": mlflow_uri(fake, ws)}  # Azure ML points MLflow at the workspace
         env.pop("AZUREML_CURRENT_CLOUD", None)
         # the job gets what its environment installs, nothing more of this machine's (job_sandbox)
         env = sandbox_env(Path(tmp) / ".sandbox", work, _environment_pins(fake, props["environmentId"]), env)
         with open(work / "std_log.txt", "wb") as log:
-            proc = subprocess.Popen(["bash", "-c", props["command"]], cwd=work, env=env, stdout=log,
+            proc = subprocess.Popen(["bash", "-c", command], cwd=work, env=env, stdout=log,
                                     stderr=subprocess.STDOUT)
             job["proc"] = proc
             if job["cancelled"]:
@@ -243,6 +276,11 @@ def _run_job(fake: FakeAzure, name: str) -> None:
                     fake.blobs[f"azureml-artifacts/{name}/outputs/{f.relative_to(work / 'outputs').as_posix()}"] = \
                         f.read_bytes()
             fake.blobs[f"azureml-artifacts/{name}/user_logs/std_log.txt"] = (work / "std_log.txt").read_bytes()
+        try:
+            mirror_models(fake, ws)
+        except Exception as exc:  # noqa: BLE001 - the fake's own trouble fails the job (never leaves it Running)
+            fake.blobs[f"azureml-artifacts/{name}/user_logs/std_log.txt"] += f"\nthe fake: {exc!r}".encode()
+            code_rc = 1
         _set_status(fake, name, "Completed" if code_rc == 0 else "Failed")
 
 
