@@ -24,13 +24,18 @@ def workspace_id(project, env_name: str) -> str:
 
 
 def seed_workspaces(fake, project, model: tuple[str, str] | None = None) -> None:
-    """Each environment's workspace as stage 3 leaves it; with `model`, the model version the
-    training pipeline's register step leaves there."""
+    """Each environment's workspace as stage 3 leaves it (with the training cluster); with `model`,
+    the model version the training pipeline's register step leaves there."""
     from mlops_accelerator.azure.connection import environments
 
+    cluster = project.settings("models").compute_name
     for env in environments(project):
         ws = workspace_id(project, env.name)
         fake.seed(ws, {"type": WS_TYPE, "location": env.region, "properties": {"provisioningState": "Succeeded"}})
+        fake.seed(f"{ws}/computes/{cluster}", {"type": f"{WS_TYPE}/computes", "location": env.region,
+                                               "properties": {"computeType": "AmlCompute", "properties": {
+                                                   "vmSize": "STANDARD_DS3_V2", "scaleSettings": {
+                                                       "minNodeCount": 0, "maxNodeCount": 4}}}})
         if model:
             fake.seed(f"{ws}/models/{model[0]}/versions/{model[1]}", {
                 "type": f"{WS_TYPE}/models/versions",
@@ -258,6 +263,7 @@ def test_the_fake_rejects_a_malformed_deployment_body(fake_azure, ml_dev, sample
 
 
 FROM_AZURE_ITEMS = {"S4-05": "read back from Azure in dev, prod, test",
+                    "S5-01": "ran on Azure ML compute 'cpu-cluster' in dev",
                     "S5-08": "read back from Azure in dev, prod, test",
                     "S6-04": "read back from Azure in prod"}
 
@@ -325,16 +331,30 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     names = {env: got["online_endpoint"]["name"] for env, got in endpoints.items()}
     base = sample_init.settings("models").online_endpoint.name
     assert names == {env: f"{base}-{env}" for env in ("dev", "test", "prod")}  # unique in the one region
-    local = json.loads((run_dir / "05-models" / "evidence" / "01-train-register-deploy.json").read_text())["model"]
-    # registered in dev's workspace and shared from there; test and prod deploy the registry's copy
+    # Stage 5 trained again on Azure ML, in dev (the first of the promotion path): the training
+    # pipeline without its deploy step (the target deploys), on the cluster, from the uploaded commit
+    training = json.loads((run_dir / "05-models" / "evidence" / READBACK_FILE).read_text())["azure_training"]
+    assert (training["env"], training["status"], training["steps"]) == (
+        "dev", "Completed", ["dataprep", "train", "evaluate", "register"]), training
+    assert training["registration"]["registered"] and training["registration"]["alias"] == "champion"
+    trained = training["model"]
+    assert trained["name"] == "churn-classifier" and trained["type"] == "mlflow_model"
+    assert {"stage", "data_asset", "git_commit", "training_run"} <= set(trained["tags"]), trained
+    assert json.loads((run_dir / "05-models" / "azureml-training" / "named-outputs" / "registration" /
+                       "registration.json").read_text())["version"] == trained["version"]
+    # its statuses are in the ledger, with the studio link, beside the notebooks' jobs
+    seen = [e for e in sample_init.events("azureml_job") if e["job"] == training["job"]]
+    assert [e["status"] for e in seen][-1] == "Completed" and seen[-1]["key"] == "05-models/azureml-training"
+    assert seen[-1]["studio_url"] == training["studio_url"]
+    # registered by the job through the workspace's MLflow registry, never uploaded by the target, and
+    # shared from dev's workspace; test and prod deploy the registry's copy
+    assert fake_azure.called("PUT", "/models/") == []
     assert {env: (got["model"]["version"], got["model"]["registered"], got["model"]["registry"])
             for env, got in endpoints.items()} == {
-        env: (str(local["version"]), "by this run" if env == "dev" else "before this run", registry)
+        env: (trained["version"], "by this run" if env == "dev" else "before this run", registry)
         for env in ("dev", "test", "prod")}
-    assert [r[1].split("/workspaces/")[1].split("/")[0] for r in fake_azure.called("PUT", "/models/")] == [
-        "mlw-contoso-churn-dev"]
     deployed = {d["model"] for got in endpoints.values() for d in got["online_endpoint"]["deployments"]}
-    assert deployed == {f"azureml://registries/{registry}/models/churn-classifier/versions/{local['version']}"}
+    assert deployed == {f"azureml://registries/{registry}/models/churn-classifier/versions/{trained['version']}"}
     monitor = json.loads((run_dir / "06-monitor" / "evidence" / READBACK_FILE).read_text())["azure_monitor"]
     assert monitor["env"] == "prod" and "data_drift" in monitor["signals"].values()
     assert fake_azure.rejected == []
@@ -352,6 +372,9 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     assert stages["models"]["status"] == "failed"
     assert f"on Azure: test: deployment-{first}.yml:" in error and "a deployment is being deleted" in error
     assert "dev:" not in error and "prod:" not in error and READBACK_FILE in error
+    # the same run's training job was followed again, not submitted (nor trained) a second time
+    assert stages["models"]["evidence"]["azure_training"]["resumed"] is True
+    assert len(fake_azure.called("PUT", f"/jobs/{training['job']}")) == 1
     kept = stages["models"]["evidence"]["azure_endpoints"]
     assert set(kept) == {"dev", "test", "prod"} and kept["test"]["online_endpoint"]["name"] == f"{base}-test"
 

@@ -329,6 +329,18 @@ def test_local_training_from_a_clean_commit_passes_and_says_what_azureml_adds(wo
     assert result.passed and "local compute" in result.reason and "cpu-cluster" in result.reason
 
 
+def test_training_on_azure_ml_is_what_s5_01_reports(world):
+    """The azureml target's read-back of the training job decides, whatever the local job said."""
+    world.evidence["models"]["training_job"]["compute"] = "local"
+    world.evidence["models"]["azure_training"] = {"job": "churn-train-r1", "env": "dev", "status": "Completed"}
+    result = world.run("S5-01")
+    assert result.passed and "churn-train-r1 ran on Azure ML compute 'cpu-cluster' in dev" in result.reason
+    world.evidence["models"]["azure_training"].update(status="Failed", studio_url="https://ml.azure.com/runs/x")
+    result = world.run("S5-01")
+    assert not result.passed and "churn-train-r1 on Azure ML ended Failed" in result.reason
+    assert "https://ml.azure.com/runs/x" in result.reason
+
+
 def test_missing_evidence_key_names_the_key(world):
     del world.evidence["models"]["training_job"]
     result = world.run("S5-01")

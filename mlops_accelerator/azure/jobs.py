@@ -310,45 +310,52 @@ class JobExecutor:
         return _notebook_error(Path(job["output"]))
 
     def _api_url(self) -> str:
-        """The workspace's data-plane (run history) endpoint, from its discovery document."""
         if self._api is None:
-            env = self.place.env
-            ws = call(arm_client(self.cred), "GET", f"/subscriptions/{env.subscription_id}/resourceGroups/"
-                      f"{env.resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
-                      f"{self.place.workspace}", "ml") or {}
-            discovery = (ws.get("properties") or {}).get("discoveryUrl")
-            if not discovery:
-                raise RuntimeError(f"workspace {self.place.workspace} has no discoveryUrl")
-            self._api = json.loads(_fetch_sas(discovery))["api"].rstrip("/")
+            self._api = workspace_api(self.cred, self.place.env, self.place.workspace)
         return self._api
 
     def _artifacts(self, experiment: str, run: str) -> list[tuple[str, str]]:
-        from azure.core.rest import HttpRequest
-
-        env = self.place.env
-        url = (f"{self._api_url()}/history/v1.0/subscriptions/{env.subscription_id}/resourceGroups/"
-               f"{env.resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
-               f"{self.place.workspace}/experiments/{experiment}/runs/{run}/artifacts/prefix/contentinfo")
-        client = arm_client(self.cred)
-        out: list[tuple[str, str]] = []
-        for prefix in ("outputs", "user_logs"):
-            next_url: str | None = url
-            params: dict[str, str] | None = {"path": prefix}
-            while next_url:
-                resp = client.send_request(HttpRequest("GET", next_url, params=params))
-                if resp.status_code == 404:
-                    break
-                resp.raise_for_status()
-                page = resp.json()
-                out += [(a["path"], a["contentUri"]) for a in page.get("value") or []
-                        if a.get("path") and a.get("contentUri")]
-                next_url, params = page.get("nextLink"), None
-        return out
+        return run_artifacts(self.cred, self.place.env, self.place.workspace, experiment, run, self._api_url())
 
     def _log_tail(self, job: dict[str, Any]) -> str:
         logs = Path(job["output_dir"]) / "azureml-logs" / job["notebook"]
         text = "".join(p.read_text(errors="replace") for p in sorted(logs.rglob("*.txt"))) if logs.is_dir() else ""
         return f"; end of its log: {text[-LOG_TAIL:].strip()}" if text.strip() else "; it left no log"
+
+
+def workspace_api(cred: Any, env: AzureEnv, workspace: str) -> str:
+    """The workspace's data-plane (run history) endpoint, from its discovery document."""
+    ws = call(arm_client(cred), "GET", f"/subscriptions/{env.subscription_id}/resourceGroups/{env.resource_group}"
+              f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}", "ml") or {}
+    discovery = (ws.get("properties") or {}).get("discoveryUrl")
+    if not discovery:
+        raise RuntimeError(f"workspace {workspace} has no discoveryUrl")
+    return json.loads(_fetch_sas(discovery))["api"].rstrip("/")
+
+
+def run_artifacts(cred: Any, env: AzureEnv, workspace: str, experiment: str, run: str, api: str | None = None,
+                  prefixes: tuple[str, ...] = ("outputs", "user_logs")) -> list[tuple[str, str]]:
+    """A run's artifacts under `prefixes` (path, SAS URL), from the run-history API."""
+    from azure.core.rest import HttpRequest
+
+    url = (f"{api or workspace_api(cred, env, workspace)}/history/v1.0/subscriptions/{env.subscription_id}/"
+           f"resourceGroups/{env.resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
+           f"{workspace}/experiments/{experiment}/runs/{run}/artifacts/prefix/contentinfo")
+    client = arm_client(cred)
+    out: list[tuple[str, str]] = []
+    for prefix in prefixes:
+        next_url: str | None = url
+        params: dict[str, str] | None = {"path": prefix}
+        while next_url:
+            resp = client.send_request(HttpRequest("GET", next_url, params=params))
+            if resp.status_code == 404:
+                break
+            resp.raise_for_status()
+            page = resp.json()
+            out += [(a["path"], a["contentUri"]) for a in page.get("value") or []
+                    if a.get("path") and a.get("contentUri")]
+            next_url, params = page.get("nextLink"), None
+    return out
 
 
 def _fetch_sas(uri: str) -> bytes:

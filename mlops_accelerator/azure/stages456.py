@@ -103,6 +103,7 @@ class LocalModel:
     project_dir: Path
     tags: dict[str, str] = field(default_factory=dict)
     run_id: str | None = None
+    origin: str = "the project's MLflow registry"
 
     @classmethod
     def from_evidence(cls, evidence: dict[str, Any], project_dir: Path) -> LocalModel | None:
@@ -133,7 +134,7 @@ def _register(ml: Any, local: LocalModel) -> None:
     from ..artifacts.azureml_specs import _quiet_sdk
     model = Model(name=local.name, version=local.version, type="mlflow_model", path=str(local.folder()),
                   tags=local.tags, properties={"mlflow_run_id": local.run_id} if local.run_id else {},
-                  description="Registered by the MLOps Accelerator from the project's MLflow registry (stage 5)")
+                  description=f"Registered by the MLOps Accelerator from {local.origin} (stage 5)")
     with in_cloud(), _quiet_sdk():  # the upload builds its storage URL from the current cloud
         ml.models.create_or_update(model)
 
@@ -227,19 +228,30 @@ def _read_batch(ml: Any, name: str) -> dict[str, Any] | None:
          "state": _plain(d.provisioning_state)} for d in ml.batch_deployments.list(name)]}
 
 
-def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None,
-                    registries: Any = None) -> tuple[dict[str, Any], list[str]]:
+def deploying(ref: Any, model: Any) -> str:
+    """A deployment spec's model reference pointed at `model` (its name and version): the same
+    registry when the spec names a registry's model, else the workspace's."""
+    m = REGISTRY_MODEL.fullmatch(str(ref))
+    if m:
+        return f"azureml://registries/{m['registry']}/models/{model.name}/versions/{model.version}"
+    return f"azureml:{model.name}:{model.version}"
+
+
+def models_on_azure(ml: Any, folder: Path, local: Any = None, registries: Any = None,
+                    deploy: bool = True, trained: bool = False) -> tuple[dict[str, Any], list[str]]:
     """One environment's endpoints from `folder` (= azureml-models/<env>): the model (registered from
     `local` when it is the one named and missing; shared to the registry a deployment names, through
     `registries(name)` -> its MLClient), the online endpoint, each deployment, the traffic split, the
-    batch endpoint and deployment; then read back."""
+    batch endpoint and deployment; then read back. `trained`: `local` is the version the training job
+    registered on Azure (azure/training.py), which every deployment then names instead of the
+    notebook's. `deploy=False` only reads back (the training kept the current champion)."""
     import azure.ai.ml as aml
 
     failures: list[str] = []
     out: dict[str, Any] = {"model": None, "online_endpoint": None, "batch_endpoint": None}
     online = folder / "online-endpoint.yml"
     batch = folder / "batch-endpoint.yml"
-    deployments = sorted(folder.glob("deployment-*.yml"))
+    deployments = sorted(folder.glob("deployment-*.yml")) if deploy else []
 
     def load(loader: str, path: Path) -> Any:
         return _step(path.name, lambda: getattr(aml, loader)(source=path))
@@ -249,8 +261,11 @@ def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None,
         # endpoint: without this, a custom cloud's deployments would ask public Azure
         with in_cloud():
             specs = [load("load_online_deployment", p) for p in deployments]
-            if (folder / "batch-deployment.yml").is_file():
+            if deploy and (folder / "batch-deployment.yml").is_file():
                 specs.append(load("load_batch_deployment", folder / "batch-deployment.yml"))
+            if trained:
+                for spec in specs:
+                    spec.model = deploying(spec.model, local)
             if specs:
                 named_by = deployments[0].name if deployments else "batch-deployment.yml"
                 if REGISTRY_MODEL.fullmatch(str(specs[0].model)):
@@ -260,7 +275,7 @@ def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None,
                     out["model"] = _shared_model(ml, registries, specs[0].model, named_by, local)
                 else:
                     out["model"] = _registered_model(ml, specs[0].model, named_by, local)
-            if online.is_file():
+            if online.is_file() and deploy:
                 ep = load("load_online_endpoint", online)
                 _step(online.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(ep), online.name,
                                                    ep.name))
@@ -272,7 +287,7 @@ def models_on_azure(ml: Any, folder: Path, local: LocalModel | None = None,
                     split = load("load_online_endpoint", traffic)
                     _step(traffic.name, lambda: _finish(ml.online_endpoints.begin_create_or_update(split),
                                                         traffic.name, split.name))
-            if batch.is_file():
+            if batch.is_file() and deploy:
                 bep = load("load_batch_endpoint", batch)
                 _step(batch.name, lambda: _finish(ml.batch_endpoints.begin_create_or_update(bep), batch.name,
                                                   bep.name))

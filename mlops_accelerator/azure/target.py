@@ -1,7 +1,7 @@
 """The runner's hook for `--target azureml`: after the notebooks ran here, sign in and run the
 pre-flight (once per run), deploy stage 3 and read it back, then create what stages 4-6 wrote as
-Azure ML specs in each environment's workspace and read that back (azure/stages456.py); each
-stage's read-back joins its evidence."""
+Azure ML specs in each environment's workspace and read that back (azure/stages456.py), stage 5
+training on Azure ML first (azure/training.py); each stage's read-back joins its evidence."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _create_on_azure(project: Any, run_dir: Path, run_id: str, stages_out: dict[
             ev, failures = deploy_and_read_back(project, cred, iac_folder=_design_iac(project, stages_out) or "",
                                                 specs_folder=specs, run_id=run_id)
         else:
-            ev, failures = _stage_on_azure(project, cred, stage_dir, slug, stages_out[slug])
+            ev, failures = _stage_on_azure(project, cred, stage_dir, slug, stages_out[slug], run_id)
         _keep(project, stage_dir, slug, stages_out[slug], ev, failures)
 
 
@@ -127,8 +127,33 @@ def _keep(project: Any, stage_dir: Path, slug: str, outcome: dict[str, Any], ev:
                        f"{(folder / READBACK_FILE).relative_to(project.root)})")
 
 
-def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
-                    outcome: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _train(project: Any, cred: Any, stage_dir: Path, envs: list[Any], run_id: str) -> tuple[dict[str, Any],
+                                                                                     list[str], Any]:
+    """The training job, in the first environment of the models' promotion path (as CD trains)."""
+    from .stage3 import StepFailed, _message
+    from .stages456 import workspace_client
+    from .training import TRAINING_FOLDER, train_on_azure
+
+    models = project.settings("models")
+    first = next((e for name in models.promotion_path for e in envs if e.name == name), envs[0])
+    try:
+        ml = workspace_client(project, cred, first)
+    except StepFailed as exc:
+        return {"env": first.name}, [f"{first.name}: training: {exc}"], None
+    except Exception as exc:  # the ARM call itself failed: say where
+        return {"env": first.name}, [f"{first.name}: training: workspace: {type(exc).__name__}: {_message(exc)}"], None
+    def recorded(job: str, status: str, url: str | None) -> None:  # the sidebar's and the wizards' job links
+        project.record("azureml_job", run_id=run_id, key=f"{stage_dir.name}/{TRAINING_FOLDER}", job=job,
+                       status=status, workspace=ml.workspace_name, compute=models.compute_name,
+                       **({"studio_url": url} if url else {}))
+    got, failures, trained = train_on_azure(ml, cred, first, stage_dir, models,
+                                            project.settings("foundations").project_name, run_id,
+                                            on_status=recorded)
+    return got, [f"{first.name}: {f}" for f in failures], trained
+
+
+def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str, outcome: dict[str, Any],
+                    run_id: str = "") -> tuple[dict[str, Any], list[str]]:
     """Stage 4, 5 or 6 in every environment it concerns; returns (read-back evidence, failures)."""
     from ..modeling.azure_specs import FOLDER as MODEL_SPECS
     from .assets import create_monitor_schedule, lake_uploader
@@ -167,6 +192,16 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
     uploader = lake_uploader(cred, project) if slug == "data" else None
     key = "azure_data" if slug == "data" else "azure_monitor" if slug == "monitor" else "azure_endpoints"
     ev: dict[str, Any] = {key: {}}
+    deploy, trained = True, False
+    # Train on Azure first when this run trained committed code (its notebook exported it to code/;
+    # an exploration run on uncommitted code registers nothing): the endpoints deploy what that job
+    # registered. Otherwise the specs' model version is deployed if the workspace has it.
+    if slug == "models" and (stage_dir / "code" / "src").is_dir():
+        training, failures, model = _train(project, cred, stage_dir, envs, run_id)
+        ev["azure_training"] = training
+        if failures:
+            return ev, failures  # nothing trained there is deployed, and the local model is not either
+        local, deploy, trained = model, model is not None, True
     for env in envs:
         try:
             ml = workspace_client(project, cred, env)
@@ -185,7 +220,8 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str,
             if not (root / env.name).is_dir():
                 continue  # e.g. an environment outside the models' promotion path: nothing goes there
             got, fails = (data_on_azure(ml, root / env.name, uploader) if slug == "data" else
-                          models_on_azure(ml, root / env.name, local, registries))
+                          models_on_azure(ml, root / env.name, local, registries, deploy=deploy,
+                                          trained=trained))
             ev[key][env.name] = got
         failures += [f"{env.name}: {f}" for f in fails]
     if slug != "monitor" and not ev[key] and not failures:

@@ -34,6 +34,10 @@ stage 5 must record exactly these keys (artifact paths through `Evidence.artifac
     }
 
 `decision` is "promote" or "reject"; the model's "stage" tag is "champion" or "challenger".
+
+The azureml target adds what it read back from Azure (azure/target.py): "azure_training" (S5-01:
+{"job", "env", "status", "studio_url", "registration", "model"} of the training it submitted to Azure
+ML; when present it decides S5-01) and "azure_endpoints" (S5-08, per environment).
 """
 
 from __future__ import annotations
@@ -78,6 +82,14 @@ def training_from_source_control(ctx: CheckContext) -> CheckResult:
     if git.get("dirty"):
         return failed(f"training job {job.get('name')} ran uncommitted code ({listing(git.get('dirty_files') or [])})"
                       ": commit it and re-run stage 5 ('mlops-accelerator run models')")
+    on_azure = _ev(ctx).get("azure_training")
+    if on_azure is not None:  # the azureml target submitted the same commit's training to Azure ML
+        if on_azure.get("status") != "Completed":
+            return failed(f"training job {on_azure.get('job')} on Azure ML ended {on_azure.get('status')}: fix it "
+                          "and re-run 'mlops-accelerator run models --target azureml'"
+                          + (f" ({on_azure['studio_url']})" if on_azure.get("studio_url") else ""))
+        return passed(f"training job {on_azure.get('job')} ran on Azure ML compute '{s.compute_name}' in "
+                      f"{on_azure.get('env')} from {git['repository']}@{str(git['commit'])[:12]}")
     if job.get("compute") == "local" and s.training_compute != "local":
         from ..targets import available
 

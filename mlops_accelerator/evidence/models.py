@@ -258,6 +258,8 @@ class ModelsEvidence(StageEvidence):
     ci: dict[str, Any] | None = from_azure("S5-09: the last CI run (GitHub/Azure DevOps)")
     cd: dict[str, Any] | None = from_azure("S5-09: the last CD run (GitHub/Azure DevOps)")
     approval: dict[str, Any] | None = written("S5-10: the model's approval")
+    azure_training: dict[str, Any] | None = from_azure(
+        "S5-01: the training pipeline (or job) run on Azure ML compute: job, status, what it registered")
     azure_endpoints: dict[str, dict[str, Any]] | None = from_azure(
         "S5-08: per environment, the model, online/batch endpoints, deployments and traffic read back")
 
