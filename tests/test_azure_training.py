@@ -108,3 +108,31 @@ def test_the_fake_rejects_a_pipeline_bound_to_a_step_it_does_not_have(fake_azure
     assert resp.status_code == 400
     assert fake_azure.rejected and "binds to node 'dataprep'" in fake_azure.rejected[-1]
     assert fake_azure.get(job) is None  # a rejected job is not created, and nothing runs
+
+
+def test_azure_failing_while_the_job_runs_is_said_and_nothing_is_deployed(fake_azure, fake_credential,
+                                                                          sample_project, trained_here):
+    from mlops_accelerator.azure import training
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import workspace_client
+
+    stage_dir = trained_here()
+    env = environments(sample_project, ["dev"])[0]
+    ml = workspace_client(sample_project, fake_credential, env)
+    name = training.job_name("contoso-churn", "r3")
+    submitted = []
+    real = ml.jobs.create_or_update
+
+    def create(job, **kwargs):  # once the job is in, Azure stops answering for it
+        submitted.append(real(job, **kwargs))
+        fake_azure.inject(f"/jobs/{name}", 404, "ResourceNotFound", "the job vanished", method="GET", times=50)
+        return submitted[-1]
+    ml.jobs.create_or_update = create
+    got, failures, model = training.train_on_azure(ml, fake_credential, env, stage_dir,
+                                                   sample_project.settings("models"), "contoso-churn", "r3",
+                                                   poll_s=0.1)
+    assert len(submitted) == 1 and model is None
+    assert failures == [f"training job {name}: following it failed after submission: ResourceNotFoundError: "
+                        "ResourceNotFound: "
+                        f"the job vanished (it may still be running: see it in Azure ML studio, "
+                        f"{got['studio_url']})"], failures

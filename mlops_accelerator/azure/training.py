@@ -220,6 +220,11 @@ def train_on_azure(ml: Any, cred: Any, env: Any, stage_dir: Path, models: Any, p
     except StepFailed as exc:
         out["statuses"] = statuses
         return out, [str(exc)], None
+    except Exception as exc:  # Azure stopped answering while the job ran: it may still be running there
+        out["statuses"] = statuses
+        return out, [f"training job {name}: following it failed after {statuses[-1] if statuses else 'submission'}: "
+                     f"{type(exc).__name__}: {_message(exc)} (it may still be running: see it in Azure ML studio, "
+                     f"{out.get('studio_url') or 'the workspace'})"], None
     out.update(status=status, statuses=statuses)
     back = stage_dir / TRAINING_FOLDER
     shutil.rmtree(back, ignore_errors=True)
