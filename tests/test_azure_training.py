@@ -136,3 +136,41 @@ def test_azure_failing_while_the_job_runs_is_said_and_nothing_is_deployed(fake_a
                         "ResourceNotFound: "
                         f"the job vanished (it may still be running: see it in Azure ML studio, "
                         f"{got['studio_url']})"], failures
+
+
+def test_the_trained_version_reaches_another_workspace_as_its_files(fake_azure, fake_credential, sample_project,
+                                                                    tmp_path):
+    """models.cross_env_model_transfer: copy_model_artifact. The version the training job registered in
+    dev's workspace is missing in prod: its files are downloaded from dev's workspace and registered in
+    prod under the same name, version and tags, and prod's deployments name it, not the notebook's."""
+    from test_azure_stages456 import register_locally
+
+    from mlops_accelerator.azure.connection import environments
+    from mlops_accelerator.azure.stages456 import LocalModel, _register, models_on_azure, workspace_client
+    from mlops_accelerator.azure.training import TrainedModel
+
+    seed_workspaces(fake_azure, sample_project)
+    dev, prod = (workspace_client(sample_project, fake_credential, e)
+                 for e in environments(sample_project, ["dev", "prod"]))
+    version = register_locally(sample_project)  # stands in for what the job registered in dev
+    _register(dev, LocalModel("churn-classifier", version, sample_project.root, {"stage": "champion"}))
+    specs = model_specs(sample_project, tmp_path, "99")  # the notebook's own version, never deployed here
+    trained = TrainedModel("churn-classifier", version, dev, {"stage": "champion", "training_run": "job-1"})
+    got, failures = models_on_azure(prod, specs / "prod", trained, trained=True)
+    assert failures == [], (failures, fake_azure.rejected)
+    assert (got["model"]["version"], got["model"]["registered"]) == (version, "by this run")
+    [put] = fake_azure.called("PUT", "/models/churn-classifier/versions/")[1:]  # the first was dev's
+    assert "/workspaces/mlw-contoso-churn-prod/" in put[1]
+    body = fake_azure.get(put[1].split("?")[0])["properties"]
+    assert body["tags"] == {"stage": "champion", "training_run": "job-1"} and "training job" in body["description"]
+
+    def files(workspace, env):  # a workspace's registered version: its files in its own default datastore
+        from fake_azure.models import default_datastore
+
+        uri = workspace.models.get("churn-classifier", version=version).path
+        container = default_datastore(fake_azure, workspace_id(sample_project, env))["properties"]["containerName"]
+        root = f"{container}/{uri.split('/paths/', 1)[1].rstrip('/')}/"
+        return {k[len(root):]: v for k, v in fake_azure.blobs.items() if k.startswith(root)}
+    assert "MLmodel" in files(prod, "prod") and files(prod, "prod") == files(dev, "dev")  # byte for byte
+    deps = got["online_endpoint"]["deployments"]
+    assert deps and all(d["model"].endswith(f"/churn-classifier/versions/{version}") for d in deps), deps
