@@ -340,6 +340,10 @@ def test_run_data_models_monitor_target_azureml(fake_azure, fake_credential, sam
     trained = training["model"]
     assert trained["name"] == "churn-classifier" and trained["type"] == "mlflow_model"
     assert {"stage", "data_asset", "git_commit", "training_run"} <= set(trained["tags"]), trained
+    dev = workspace_id(sample_init, "dev").lower()  # its files, in dev's default datastore
+    assert trained["path"].lower().startswith(
+        "azureml://subscriptions/{}/resourcegroups/{}/workspaces/{}/datastores/workspaceblobstore/paths/".format(
+            *(dev.split("/")[i] for i in (2, 4, 8)))), trained["path"]
     assert json.loads((run_dir / "05-models" / "azureml-training" / "named-outputs" / "registration" /
                        "registration.json").read_text())["version"] == trained["version"]
     # its statuses are in the ledger, with the studio link, beside the notebooks' jobs

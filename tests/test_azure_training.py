@@ -174,3 +174,6 @@ def test_the_trained_version_reaches_another_workspace_as_its_files(fake_azure, 
     assert "MLmodel" in files(prod, "prod") and files(prod, "prod") == files(dev, "dev")  # byte for byte
     deps = got["online_endpoint"]["deployments"]
     assert deps and all(d["model"].endswith(f"/churn-classifier/versions/{version}") for d in deps), deps
+    downloaded = trained.folder()
+    trained.close()
+    assert not downloaded.exists()

@@ -226,3 +226,30 @@ def test_the_training_packages_own_dependencies_join_the_environment(tmp_path):
     with pytest.raises(ModelingError, match=r"requires 'pandas<2' \(\[project\]\.dependencies\).*pandas=="):
         _specs(out)
     assert not (out / azure_specs.FOLDER).exists()
+
+
+@pytest.mark.parametrize("method", ["pipeline", "command_job"])
+def test_the_environment_version_follows_what_it_installs(tmp_path, method):
+    """Azure ML never changes an environment version once created: new pins get a new version, and
+    every job and component names the version environment.yml declares."""
+    from azure.ai.ml import load_component, load_environment, load_job
+
+    def written(root: Path) -> tuple[str, set[str]]:
+        _specs(root, training_method=method)
+        specs = root / azure_specs.FOLDER
+        env = load_environment(specs / "environment.yml")
+        if method == "pipeline":
+            used = {load_component(f).environment for f in (specs / "components").glob("*.yml")}
+        else:
+            used = {load_job(specs / "train-job.yml").environment}
+        return f"azureml:{env.name}:{env.version}", {"azureml:" + str(u).removeprefix("azureml:") for u in used}
+
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for folder in (first, second, other):
+        folder.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["lightgbm>=4.3"]\n')
+    ref, used = written(first)
+    assert used == {ref} and not ref.endswith(":1")
+    assert written(second) == (ref, used)  # the same content, the same version
+    changed, used_changed = written(other)
+    assert changed != ref and used_changed == {changed}

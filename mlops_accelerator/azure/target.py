@@ -224,6 +224,8 @@ def _stage_on_azure(project: Any, cred: Any, stage_dir: Path, slug: str, outcome
                                           trained=trained))
             ev[key][env.name] = got
         failures += [f"{env.name}: {f}" for f in fails]
+    if trained and local is not None:
+        local.close()  # the trained version's files, if they were downloaded for another workspace
     if slug != "monitor" and not ev[key] and not failures:
         failures.append(f"{slug}: this run wrote no Azure ML specs for any environment in "
                         f"{root.relative_to(project.root)}")

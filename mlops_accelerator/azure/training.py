@@ -159,13 +159,20 @@ class TrainedModel:
     run_id: str | None = None
     origin: str = "the training job's workspace"
     _folder: Path | None = None
+    _tmp: Path | None = None
+
+    def close(self) -> None:
+        """Remove the downloaded copy (registered where it was missing by now)."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = self._folder = None
 
     def folder(self) -> Path:
         if self._folder is None:
             from ..artifacts.azureml_specs import _quiet_sdk
             from .connection import in_cloud
 
-            target = Path(tempfile.mkdtemp(prefix="mlops-model-"))
+            target = self._tmp = Path(tempfile.mkdtemp(prefix="mlops-model-"))
             with in_cloud(), _quiet_sdk():
                 self.source.models.download(self.name, version=self.version, download_path=str(target))
             found = sorted(target.rglob("MLmodel"))
@@ -255,6 +262,6 @@ def train_on_azure(ml: Any, cred: Any, env: Any, stage_dir: Path, models: Any, p
         return out, [f"training job {name} registered {registration['name']}:{registration['version']}, but the "
                      f"workspace does not answer it: {type(exc).__name__}: {_message(exc)}"], None
     out["model"] = {"name": got.name, "version": str(got.version), "type": _plain(got.type),
-                    "tags": dict(got.tags or {})}
+                    "path": str(got.path) if got.path else None, "tags": dict(got.tags or {})}
     return out, [], TrainedModel(got.name, str(got.version), ml, dict(got.tags or {}),
                                  (got.properties or {}).get("mlflow.runId") or (got.tags or {}).get("training_run"))

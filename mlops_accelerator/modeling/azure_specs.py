@@ -113,15 +113,28 @@ def write_runtime(base: Path) -> None:
             shutil.copyfile(src, dest)
 
 
+def training_environment(models: Any, project: str, requirements: list[str] = ()) -> tuple[Any, str]:
+    """The steps' environment and how the jobs name it. Its version is a digest of what it installs:
+    Azure ML never changes an environment version once created, so new pins need a new version
+    (a fixed "1" would be refused, or worse, reused with the old packages)."""
+    import hashlib
+
+    from azure.ai.ml.entities import Environment
+
+    conda = _conda(models, requirements)
+    version = hashlib.sha256(json.dumps({"image": IMAGE, "conda": conda}, sort_keys=True).encode()).hexdigest()[:12]
+    environment = Environment(name=f"{project}-models-env", version=version, image=IMAGE, conda_file=conda,
+                              description="Training and inference environment of the stage-5 model")
+    return environment, f"azureml:{environment.name}:{version}"
+
+
 def entities(models: Any, data_asset: str, env: str, project: str, model_version: str | None,
              requirements: list[str] = ()) -> dict[str, Any]:
     """relative path -> (azure-ai-ml entity, fields to compare after loading back)."""
-    from azure.ai.ml.entities import Environment, Model
+    from azure.ai.ml.entities import Model
 
     reg = models.model_registration
-    env_name = f"{project}-models-env"
-    environment = Environment(name=env_name, version="1", image=IMAGE, conda_file=_conda(models, requirements),
-                              description="Training and inference environment of the stage-5 model")
+    environment, env_ref = training_environment(models, project, requirements)
     tags = {t: f"<set at registration: {t}>" for t in reg.required_tags}
     out: dict[str, Any] = {
         "environment.yml": (environment, ("name", "version", "image")),
@@ -129,11 +142,12 @@ def entities(models: Any, data_asset: str, env: str, project: str, model_version
                             tags=tags, description="The stage-5 model, as registered by the pipeline"),
                       ("name", "type")),
     }
-    out.update({} if models.training_method == "pipeline" else _command_job(models, data_asset, env, project))
+    out.update({} if models.training_method == "pipeline" else _command_job(models, data_asset, env, project,
+                                                                             env_ref))
     return {**out, **_endpoints(models, env, model_version, project)}
 
 
-def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[str, Any]:
+def _command_job(models: Any, data_asset: str, env: str, project: str, env_ref: str) -> dict[str, Any]:
     from azure.ai.ml import Input
     from azure.ai.ml.entities import CommandJob
 
@@ -144,7 +158,7 @@ def _command_job(models: Any, data_asset: str, env: str, project: str) -> dict[s
             "{project}", project).replace("{env}", env).replace("{purpose}", "training"),
         code=".", command=" && ".join(["python -m pytest tests", *SINGLE_JOB]),
         inputs={"training_data": Input(type="mltable", path=f"azureml:{name}:{version}")},
-        environment=f"azureml:{project}-models-env:1", compute=models.compute_name,
+        environment=env_ref, compute=models.compute_name,
         tags={"data_asset": data_asset, "stage": "5"})
     return {"train-job.yml": (job, ("compute", "experiment_name"))}
 
@@ -254,7 +268,7 @@ def pipeline_steps(models: Any) -> list[str]:
     return steps
 
 
-def _component(step: str, project: str) -> Any:
+def _component(step: str, project: str, env_ref: str) -> Any:
     from azure.ai.ml import Input, Output, command
 
     _needs, inputs, outputs = COMPONENT_STEPS[step]
@@ -263,15 +277,15 @@ def _component(step: str, project: str) -> Any:
                    command=step_command(step, ports),
                    inputs={n: Input(type=t) for n, t in inputs.items()},
                    outputs={n: Output(type=t) for n, t in outputs.items()},
-                   environment=f"azureml:{project}-models-env:1")
+                   environment=env_ref)
 
 
-def pipeline_job(models: Any, project: str, first_env: str) -> Any:
+def pipeline_job(models: Any, project: str, first_env: str, env_ref: str) -> Any:
     """The training pipeline (azure-ai-ml's dsl): one command component per step, wired by outputs."""
     from azure.ai.ml import Input, dsl
 
     steps = pipeline_steps(models)
-    components = {step: _component(step, project) for step in steps}
+    components = {step: _component(step, project, env_ref) for step in steps}
     name, version = models.training_data.split(":", 1)
 
     @dsl.pipeline(name=f"{project}-training", compute=models.compute_name, display_name=f"train {project}",
@@ -293,11 +307,12 @@ def pipeline_job(models: Any, project: str, first_env: str) -> Any:
     return job, steps
 
 
-def write_pipeline(base: Path, models: Any, data: Any, project: str, first_env: str) -> list[dict[str, Any]]:
+def write_pipeline(base: Path, models: Any, data: Any, project: str, first_env: str,
+                   env_ref: str) -> list[dict[str, Any]]:
     """components/<step>.yml and train-pipeline.yml, each loaded back with azure-ai-ml."""
     from azure.ai.ml import load_component, load_job
 
-    job, steps = pipeline_job(models, project, first_env)
+    job, steps = pipeline_job(models, project, first_env, env_ref)
     results = []
     (base / "components").mkdir(parents=True, exist_ok=True)
     for step in steps:
@@ -393,5 +408,7 @@ def write_specs(out_dir: str | Path, models: Any, environments: list[str], proje
         (base / SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
         write_runtime(base)
         if models.training_method == "pipeline":
-            results += write_pipeline(base, models, data, project, environments[0] if environments else "dev")
+            env_ref = training_environment(models, project, project_requirements(code_dir))[1]
+            results += write_pipeline(base, models, data, project, environments[0] if environments else "dev",
+                                      env_ref)
     return results

@@ -273,35 +273,42 @@ def mirror_models(fake: FakeAzure, ws: str) -> None:
 def _mirror(fake: FakeAzure, ws: str) -> None:
     from urllib.parse import unquote, urlsplit
 
-    from mlflow.tracking import MlflowClient
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as Registry
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as Tracking
 
-    client = MlflowClient(tracking_uri=mlflow_uri(fake, ws), registry_uri=mlflow_uri(fake, ws))
-    container = _container(fake, ws)
-    sub, rg, wsname = re.search(r"/subscriptions/([^/]+)/resourcegroups/([^/]+)/.*/workspaces/([^/]+)", ws,
-                                re.IGNORECASE).groups()
-    for registered in client.search_registered_models():
-        for mv in client.search_model_versions(f"name='{registered.name}'"):
-            rid = f"{ws}/models/{mv.name}/versions/{mv.version}"
-            if fake.get(rid) is not None:
-                continue
-            source = client.get_model_version_download_uri(mv.name, mv.version)
-            if source.startswith("runs:/"):  # the run's artifact folder, where the run logged it
-                run_id, _, sub = source[len("runs:/"):].partition("/")
-                source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{sub}"
-            folder = Path(unquote(urlsplit(source).path))
-            where = f"mlflow/{mv.name}/{mv.version}"
-            with fake.lock:
+    from .models import _flavors
+
+    uri = mlflow_uri(fake, ws)
+    # stores of its own, closed after: MlflowClient keeps one open per store URI for the process's life,
+    # and every test's workspace has its own
+    registry, tracking = Registry(uri), Tracking(uri, (Path(uri[len("sqlite:///"):]).parent / "artifacts").as_uri())
+    try:
+        container = _container(fake, ws)
+        sub, rg, wsname = re.search(r"/subscriptions/([^/]+)/resourcegroups/([^/]+)/.*/workspaces/([^/]+)", ws,
+                                    re.IGNORECASE).groups()
+        for registered in registry.search_registered_models(max_results=1000):
+            for mv in registry.search_model_versions(f"name='{registered.name}'", max_results=1000):
+                rid = f"{ws}/models/{mv.name}/versions/{mv.version}"
+                if fake.get(rid) is not None:
+                    continue
+                source = registry.get_model_version_download_uri(mv.name, mv.version)
+                if source.startswith("runs:/"):  # the run's artifact folder, where the run logged it
+                    run_id, _, inside = source[len("runs:/"):].partition("/")
+                    source = f"{tracking.get_run(run_id).info.artifact_uri.rstrip('/')}/{inside}"
+                folder = Path(unquote(urlsplit(source).path))
+                where = f"mlflow/{mv.name}/{mv.version}"
                 for f in sorted(folder.rglob("*")):
                     if f.is_file():
                         fake.blobs[f"{container}/{where}/{f.relative_to(folder).as_posix()}"] = f.read_bytes()
-            from .models import _flavors
-
-            uri = f"azureml://subscriptions/{sub}/resourcegroups/{rg}/workspaces/{wsname}/datastores/" \
-                  f"{DEFAULT_DATASTORE}/paths/{where}"
-            fake.seed(rid, {"type": "Microsoft.MachineLearningServices/workspaces/models/versions",
-                            "properties": {"modelType": "mlflow_model", "modelUri": uri, "tags": dict(mv.tags),
-                                           "properties": {"mlflow.runId": mv.run_id or ""},
-                                           "flavors": _flavors(fake, ws, uri)}})
+                model_uri = (f"azureml://subscriptions/{sub}/resourcegroups/{rg}/workspaces/{wsname}/datastores/"
+                             f"{DEFAULT_DATASTORE}/paths/{where}")
+                fake.seed(rid, {"type": "Microsoft.MachineLearningServices/workspaces/models/versions",
+                                "properties": {"modelType": "mlflow_model", "modelUri": model_uri,
+                                               "tags": dict(mv.tags), "properties": {"mlflow.runId": mv.run_id or ""},
+                                               "flavors": _flavors(fake, ws, model_uri)}})
+    finally:
+        registry.engine.dispose()
+        tracking.engine.dispose()
 
 
 @route("POST", HISTORY_WS + r"/rundata")
