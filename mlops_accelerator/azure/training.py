@@ -32,7 +32,6 @@ from .stage3 import StepFailed, _message, _plain
 
 TRAINING_FOLDER = "azureml-training"  # in the stage folder: what came back from the job
 TRAINING_TIMEOUT_S = 6 * 3600  # a training job still running after this is cancelled and named
-TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding")
 CODE_PARTS = ("src", "tests", "pyproject.toml")  # of the trained commit (code/), as CD's checkout has them
 
 
@@ -87,6 +86,8 @@ def _wait(seconds: float) -> None:
 
 def _follow(ml: Any, name: str, timeout_s: float, poll_s: float, statuses: list[str], on_status: Any) -> str:
     """Poll until the job ends; Ctrl-C or the timeout cancels it on Azure first."""
+    from .jobs import TERMINAL
+
     start = time.monotonic()
     try:
         while True:
@@ -95,7 +96,7 @@ def _follow(ml: Any, name: str, timeout_s: float, poll_s: float, statuses: list[
             if not statuses or statuses[-1] != status:
                 statuses.append(status)
                 on_status(status)
-            if status in TERMINAL:
+            if status in TERMINAL:  # the notebooks' jobs' end states (azure/jobs.py)
                 return status
             if time.monotonic() - start > timeout_s:
                 ml.jobs.begin_cancel(name)
@@ -235,19 +236,18 @@ def train_on_azure(ml: Any, cred: Any, env: Any, stage_dir: Path, models: Any, p
     out.update(status=status, statuses=statuses)
     back = stage_dir / TRAINING_FOLDER
     shutil.rmtree(back, ignore_errors=True)
+    if status != "Completed":
+        return out, [f"training job {name} ended {status}{_failure(ml, cred, env, job, spec, back)} (Azure ML "
+                     f"studio: {out.get('studio_url') or 'the workspace'})"], None
     try:
         if spec == "train-pipeline.yml":  # the pipeline's output, as CD downloads it
             with in_cloud(), _quiet_sdk():
                 ml.jobs.download(name, download_path=str(back), output_name="registration")
         else:  # the single job's register step writes to ./outputs, which Azure ML keeps as the run's artifacts
             _download_artifacts(cred, env, ml.workspace_name, job.experiment_name, name, "outputs/registration", back)
-    except Exception as exc:  # noqa: BLE001 - a failed job may have no output: its status says why
-        if status == "Completed":
-            return out, [f"training job {name}: its registration could not be downloaded: "
-                         f"{type(exc).__name__}: {_message(exc)}"], None
-    if status != "Completed":
-        return out, [f"training job {name} ended {status}{_failure(ml, cred, env, job, spec, back)} (Azure ML "
-                     f"studio: {out.get('studio_url') or 'the workspace'})"], None
+    except Exception as exc:  # noqa: BLE001 - said, with the job's name
+        return out, [f"training job {name}: its registration could not be downloaded: "
+                     f"{type(exc).__name__}: {_message(exc)}"], None
     found = sorted(back.rglob("registration.json"))
     if not found:
         return out, [f"training job {name} completed but wrote no registration.json (its register step's "
